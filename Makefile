@@ -1,0 +1,72 @@
+# driftloop — one place for every developer and CI command.
+#
+#   make run    set everything up (uv, the workspace) and run the platform with the demo
+#   make test   the whole test suite (unit, component, integration, end to end)
+#   make ci     what .ci/run runs: checks (lint, types, buf, stale stubs, compose) and tests
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+RUN := $(UV) run --frozen
+BUF := node_modules/.bin/buf
+
+.PHONY: run up demo setup test test-fast check lint types proto proto-check buf-lint \
+        compose-check ci bench clean
+
+run: setup  ## set up and run the embedded platform with the demo
+	$(RUN) driftloop demo
+
+up: setup  ## set up and run the embedded platform (no demo)
+	$(RUN) driftloop up
+
+setup: $(UV)  ## install the locked workspace into .venv
+	$(UV) sync --frozen
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+test: setup  ## the whole test suite
+	$(RUN) pytest
+
+test-fast: setup  ## unit and component tests only
+	$(RUN) pytest -m "not integration and not e2e"
+
+check: lint types buf-lint proto-check compose-check
+
+lint: setup
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+types: setup
+	$(RUN) mypy libs/driftloop/src/driftloop/platform cli/src
+
+proto: setup  ## regenerate the Python stubs from proto/ into libs/
+	$(RUN) python scripts/gen_proto.py libs/driftloop/src
+
+proto-check: setup  ## fail when the committed stubs are stale
+	@tmp=$$(mktemp -d) && $(RUN) python scripts/gen_proto.py $$tmp && \
+	for f in $$(cd $$tmp && find . -name '*_pb2*.py*'); do \
+	  cmp -s $$tmp/$$f libs/driftloop/src/$$f || { echo "stale stub: $$f (run make proto)"; exit 1; }; \
+	done && \
+	for f in $$(cd libs/driftloop/src && find . -name '*_pb2*.py*'); do \
+	  [ -e $$tmp/$$f ] || { echo "orphan stub: $$f (run make proto)"; exit 1; }; \
+	done && echo "stubs are up to date"
+
+$(BUF):
+	npm ci --no-audit --no-fund
+
+buf-lint: $(BUF)
+	cd proto && ../$(BUF) lint
+
+compose-check:
+	@command -v docker-compose >/dev/null || { apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null; }
+	docker-compose -f docker-compose.yml config --quiet && echo "docker-compose.yml is valid"
+
+ci: check test
+
+bench: setup  ## side-by-side benchmarks; writes bench/results/*.md
+	$(RUN) python -m bench
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

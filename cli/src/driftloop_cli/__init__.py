@@ -1,0 +1,1 @@
+"""The driftloop command-line interface."""

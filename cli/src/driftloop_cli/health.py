@@ -1,0 +1,36 @@
+"""gRPC health checks of the platform's services."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+from driftloop.platform.ports import SERVICES
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+
+async def check(address: str, timeout: float = 2.0) -> str:
+    """SERVING, NOT_SERVING, SERVICE_UNKNOWN or UNREACHABLE."""
+    async with grpc.aio.insecure_channel(address) as channel:
+        try:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=timeout
+            )
+        except grpc.aio.AioRpcError:
+            return "UNREACHABLE"
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+
+
+async def check_all(port_offset: int = 0, host: str = "127.0.0.1") -> dict[str, dict[str, object]]:
+    """Health of every service on its default ports (plus the offset)."""
+    names = list(SERVICES)
+    addresses = [f"{host}:{SERVICES[n].grpc_port + port_offset}" for n in names]
+    statuses = await asyncio.gather(*(check(a) for a in addresses))
+    return {
+        n: {
+            "status": s,
+            "grpc": a,
+            "metrics": f"http://{host}:{SERVICES[n].metrics_port + port_offset}/metrics",
+        }
+        for n, a, s in zip(names, addresses, statuses, strict=True)
+    }

@@ -1,0 +1,160 @@
+"""Runs the embedded platform: the broker and the six services as separate
+processes, with health waits, log files and a graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from driftloop.platform.embedded import EmbeddedBroker, ensure_topics
+from driftloop.platform.ports import SERVICES
+from driftloop.platform.settings import ServiceSettings
+
+from driftloop_cli.health import check
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    # A child must not outlive a supervisor that was killed outright.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class StartError(RuntimeError):
+    """A part of the platform did not come up; the message has its log tail."""
+
+
+@dataclass
+class Child:
+    name: str
+    address: str
+    log_path: Path
+    process: asyncio.subprocess.Process | None = None
+    exit_code: int | None = None
+
+    def log_tail(self, lines: int = 25) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+@dataclass
+class Platform:
+    settings: ServiceSettings
+    spec: Path
+    data_dir: Path
+    services: list[str] = field(default_factory=lambda: list(SERVICES))
+    start_timeout_s: float = 60.0
+    broker: EmbeddedBroker | None = None
+    children: dict[str, Child] = field(default_factory=dict)
+
+    @property
+    def port_offset(self) -> int:
+        return self.settings.port_offset
+
+    async def start(self, progress: callable = lambda msg: None) -> None:  # type: ignore[valid-type]
+        logs = self.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        if self.settings.kafka.embedded:
+            self.broker = EmbeddedBroker(self.settings.kafka.embedded_port, logs / "broker.log")
+            self.broker.start()
+            await self.broker.wait_ready(self.settings.kafka)
+            progress(f"broker ready at {self.settings.kafka.servers}")
+        created = await ensure_topics(self.settings.kafka)
+        progress(f"topics ready ({len(created)} created)")
+        for name in self.services:
+            await self._spawn(name, logs / f"{name}.log")
+        await asyncio.gather(*(self._wait_healthy(c, progress) for c in self.children.values()))
+
+    def _env(self, name: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            DRIFTLOOP_SPEC=str(self.spec.resolve()),
+            DRIFTLOOP_DATA_DIR=str((self.data_dir / name).resolve()),
+            DRIFTLOOP_PORT_OFFSET=str(self.port_offset),
+            DRIFTLOOP_KAFKA_EMBEDDED_PORT=str(self.settings.kafka.embedded_port),
+            DRIFTLOOP_LOG_FORMAT="json",
+        )
+        env.pop("DRIFTLOOP_GRPC_PORT", None)
+        env.pop("DRIFTLOOP_METRICS_PORT", None)
+        return env
+
+    async def _spawn(self, name: str, log_path: Path) -> None:
+        info = SERVICES[name]
+        child = Child(name, f"127.0.0.1:{info.grpc_port + self.port_offset}", log_path)
+        with open(log_path, "ab") as out:
+            child.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                info.module,
+                stdout=out,
+                stderr=out,
+                stdin=asyncio.subprocess.DEVNULL,
+                env=self._env(name),
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+        self.children[name] = child
+
+    async def _wait_healthy(self, child: Child, progress: callable) -> None:  # type: ignore[valid-type]
+        deadline = time.monotonic() + self.start_timeout_s
+        assert child.process is not None
+        while True:
+            if child.process.returncode is not None:
+                raise StartError(
+                    f"{child.name} exited with code {child.process.returncode} while starting; "
+                    f"last lines of {child.log_path}:\n{child.log_tail()}"
+                )
+            if await check(child.address, timeout=1.0) == "SERVING":
+                progress(f"{child.name} healthy at {child.address}")
+                return
+            if time.monotonic() > deadline:
+                raise StartError(
+                    f"{child.name} not healthy after {self.start_timeout_s:.0f}s; "
+                    f"last lines of {child.log_path}:\n{child.log_tail()}"
+                )
+            await asyncio.sleep(0.2)
+
+    async def watch(self, stop: asyncio.Event, on_exit: callable) -> None:  # type: ignore[valid-type]
+        """Until ``stop`` is set, report any service that exits on its own."""
+        reported: set[str] = set()
+        while not stop.is_set():
+            for child in self.children.values():
+                proc = child.process
+                if proc and proc.returncode is not None and child.name not in reported:
+                    reported.add(child.name)
+                    on_exit(child)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+
+    async def stop(self, timeout_s: float = 30.0) -> dict[str, int | None]:
+        """SIGTERM every service (consumers first, registry last), wait, then
+        stop the broker. Returns each service's exit code."""
+        order = [n for n in reversed(list(SERVICES)) if n in self.children]
+        for name in order:
+            proc = self.children[name].process
+            if proc and proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGTERM)
+
+        async def wait(child: Child) -> None:
+            assert child.process is not None
+            try:
+                child.exit_code = await asyncio.wait_for(child.process.wait(), timeout_s)
+            except TimeoutError:
+                child.process.kill()
+                child.exit_code = await child.process.wait()
+
+        await asyncio.gather(*(wait(self.children[n]) for n in order))
+        if self.broker is not None:
+            self.broker.stop()
+        return {n: self.children[n].exit_code for n in order}

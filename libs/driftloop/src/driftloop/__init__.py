@@ -1,0 +1,1 @@
+"""Shared driftloop libraries and generated contracts."""

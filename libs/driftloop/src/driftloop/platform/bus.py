@@ -1,0 +1,325 @@
+"""The event bus: a faststream ``KafkaBroker`` carrying protobuf events with
+CloudEvents headers.
+
+Publishing: :class:`EventBus` picks the topic from the event type, sets the
+headers from ``event.meta`` and waits for the broker's acknowledgement.
+
+Consuming: :func:`subscribe` registers a handler ``async (event, ctx) -> None``
+for one event type. The ack policy is explicit: offsets are committed only
+after a whole fetched batch was handled (at-least-once). A payload that does
+not decode, or a handler that still fails after its retries (or raises
+:class:`Reject`), sends the original bytes, headers and the reason to
+``driftloop.deadletter`` and the stream goes on: never a silent drop, never an
+endless redelivery loop. Only when the dead-letter publish itself fails is the
+batch left uncommitted, to be read again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+import structlog
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
+from faststream.security import (
+    BaseSecurity,
+    SASLPlaintext,
+    SASLScram256,
+    SASLScram512,
+)
+from google.protobuf.message import DecodeError, Message
+from prometheus_client import Counter
+
+from driftloop.bus.v1.deadletter_pb2 import EventDeadLettered
+from driftloop.platform import topics
+from driftloop.platform.envelope import (
+    EventContext,
+    context_from,
+    headers_for,
+    new_meta,
+)
+from driftloop.platform.settings import KafkaSettings
+
+log = structlog.get_logger(__name__)
+
+E = TypeVar("E", bound=Message)
+Handler = Callable[[E, EventContext], Awaitable[None]]
+
+EVENTS_PUBLISHED = Counter(
+    "driftloop_events_published_total", "Events published", ["topic", "type"]
+)
+EVENTS_HANDLED = Counter(
+    "driftloop_events_handled_total", "Events consumed and handled", ["topic", "type"]
+)
+EVENTS_DEADLETTERED = Counter(
+    "driftloop_events_deadlettered_total", "Events sent to the dead-letter topic", ["topic"]
+)
+
+
+class Reject(Exception):
+    """Raised by a handler for an event that can never succeed: it is
+    dead-lettered at once with this reason instead of being retried."""
+
+
+def security_from(settings: KafkaSettings) -> BaseSecurity | None:
+    """The faststream security object for the configured protocol."""
+    ssl_context = None
+    if settings.security_protocol in ("SSL", "SASL_SSL"):
+        import ssl
+
+        ssl_context = ssl.create_default_context(
+            cafile=str(settings.ssl_cafile) if settings.ssl_cafile else None
+        )
+        if settings.ssl_certfile:
+            ssl_context.load_cert_chain(
+                str(settings.ssl_certfile),
+                str(settings.ssl_keyfile) if settings.ssl_keyfile else None,
+            )
+    if settings.security_protocol in ("SASL_PLAINTEXT", "SASL_SSL"):
+        kind = {
+            "PLAIN": SASLPlaintext,
+            "SCRAM-SHA-256": SASLScram256,
+            "SCRAM-SHA-512": SASLScram512,
+        }
+        return kind[settings.sasl_mechanism](
+            username=settings.sasl_username,
+            password=settings.sasl_password.get_secret_value(),
+            ssl_context=ssl_context,
+        )
+    if ssl_context is not None:
+        return BaseSecurity(ssl_context=ssl_context)
+    return None
+
+
+def aiokafka_options(settings: KafkaSettings) -> dict[str, Any]:
+    """Connection options for a raw aiokafka client (admin, CLI tail), the same
+    ones every broker gets."""
+    from faststream.kafka.security import parse_security
+
+    return {"bootstrap_servers": settings.servers, **parse_security(security_from(settings))}
+
+
+def make_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
+    """A faststream broker configured from settings (security, idempotence)."""
+    return KafkaBroker(
+        settings.servers,
+        client_id=client_id,
+        security=security_from(settings),
+        enable_idempotence=settings.idempotence,
+        acks="all" if settings.idempotence else 1,
+        linger_ms=settings.linger_ms,
+        allow_auto_create_topics=False,
+        graceful_timeout=30.0,
+        logger=None,
+    )
+
+
+def _headers(record: ConsumerRecord) -> dict[str, str]:
+    # Producer apps may send headers that are not UTF-8; never fail on them.
+    return {k: v.decode("utf-8", "replace") for k, v in (record.headers or ()) if v is not None}
+
+
+async def _safe_parse(record: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    # faststream's own parser decodes header values strictly as UTF-8; make
+    # them safe first so a producer's binary header cannot wedge a partition.
+    records = record if isinstance(record, tuple) else (record,)
+    for r in records:
+        if r.headers and any(_bad_utf8(v) for _, v in r.headers):
+            r.original_headers = r.headers  # kept for the dead-letter record
+            r.headers = tuple(
+                (k, (v or b"").decode("utf-8", "replace").encode()) for k, v in r.headers
+            )
+    return await original(record)
+
+
+def _bad_utf8(value: bytes | None) -> bool:
+    try:
+        (value or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+class EventBus:
+    """Publishes events; one per service process, made in its composition root."""
+
+    def __init__(self, broker: KafkaBroker, source: str, settings: KafkaSettings) -> None:
+        self.broker = broker
+        self.source = source
+        self.settings = settings
+
+    def meta(self, **kwargs: Any) -> Any:
+        """A new :class:`EventMeta` with this service as the source."""
+        return new_meta(self.source, **kwargs)
+
+    async def publish(
+        self, event: Message, *, key: str | bytes | None = None, topic: str | None = None
+    ) -> None:
+        """Publish and wait until the broker has acknowledged the event."""
+        await self._send(event, key, topic, wait=True)
+
+    async def publish_many(
+        self, items: Iterable[tuple[Message, str | bytes | None]], *, topic: str | None = None
+    ) -> None:
+        """Publish events together and wait until the broker acknowledged all."""
+        futures = [await self._send(e, k, topic, wait=False) for e, k in items]
+        if futures:
+            await asyncio.gather(*futures)
+
+    async def _send(
+        self, event: Message, key: str | bytes | None, topic: str | None, *, wait: bool
+    ) -> Any:
+        name = event.DESCRIPTOR.full_name
+        target = topic or topics.TOPIC_OF[name]
+        result = await self.broker.publish(
+            event.SerializeToString(),
+            target,
+            key=key.encode() if isinstance(key, str) else key,
+            headers=headers_for(event),
+            no_confirm=not wait,
+        )
+        EVENTS_PUBLISHED.labels(target, name).inc()
+        return result
+
+    async def dead_letter(
+        self,
+        record: ConsumerRecord,
+        *,
+        reason: str,
+        error_type: str,
+        group: str,
+        attempts: int,
+        expected: str,
+    ) -> None:
+        """Park an event that cannot be handled, with everything to replay it."""
+        ctx = context_from(_headers(record))
+        event = EventDeadLettered(
+            meta=self.meta(caused_by=ctx.id or None),
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key or b"",
+            original=record.value or b"",
+            reason=reason,
+            error_type=error_type,
+            consumer_group=group,
+            attempts=attempts,
+            expected_type=expected,
+        )
+        for k, v in getattr(record, "original_headers", record.headers) or ():
+            event.original_headers[k] = v or b""
+        await self.publish(event, key=record.topic)
+        EVENTS_DEADLETTERED.labels(record.topic).inc()
+        log.warning(
+            "event.dead_lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=reason,
+        )
+
+
+def subscribe(
+    target: KafkaBroker | KafkaRouter,
+    bus: EventBus,
+    topic: str,
+    event_type: type[E],
+    handler: Handler[E],
+    *,
+    group: str,
+    max_records: int = 500,
+    from_beginning: bool = True,
+) -> None:
+    """Consume ``event_type`` from ``topic`` in consumer group ``group``.
+
+    ``handler`` is called once per event, in partition order, and must be
+    idempotent (events can be redelivered after a crash). See the module
+    docstring for the retry, dead-letter and commit policy.
+    """
+    expected = event_type.DESCRIPTOR.full_name
+    retries = bus.settings.handler_retries
+    backoff = bus.settings.retry_backoff_s
+
+    async def handle_one(record: ConsumerRecord) -> None:
+        ctx = context_from(
+            _headers(record), topic=record.topic, partition=record.partition, offset=record.offset
+        )
+        try:
+            event = event_type.FromString(record.value or b"")
+        except DecodeError as exc:
+            await bus.dead_letter(
+                record,
+                reason=f"cannot decode as {expected}: {exc}",
+                error_type="DecodeError",
+                group=group,
+                attempts=0,
+                expected=expected,
+            )
+            return
+        if ctx.type and ctx.type != expected:
+            await bus.dead_letter(
+                record,
+                reason=f"ce_type {ctx.type!r} is not {expected}",
+                error_type="WrongType",
+                group=group,
+                attempts=0,
+                expected=expected,
+            )
+            return
+        with structlog.contextvars.bound_contextvars(event_id=ctx.id, topic=record.topic):
+            for attempt in range(1, retries + 1):
+                try:
+                    await handler(event, ctx)
+                    EVENTS_HANDLED.labels(record.topic, expected).inc()
+                    return
+                except Reject as exc:
+                    await bus.dead_letter(
+                        record,
+                        reason=str(exc),
+                        error_type="Reject",
+                        group=group,
+                        attempts=attempt,
+                        expected=expected,
+                    )
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning(
+                        "event.handler_failed",
+                        attempt=attempt,
+                        error=repr(exc),
+                        exc_info=attempt == retries,
+                    )
+                    if attempt == retries:
+                        await bus.dead_letter(
+                            record,
+                            reason=repr(exc),
+                            error_type=type(exc).__name__,
+                            group=group,
+                            attempts=attempt,
+                            expected=expected,
+                        )
+                        return
+                    await asyncio.sleep(backoff * 2 ** (attempt - 1))
+
+    @target.subscriber(
+        topic,
+        group_id=group,
+        batch=True,
+        max_records=max_records,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        # Commit after the batch was handled; on an error that escaped (the
+        # dead-letter publish failed) seek back so the batch is read again.
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        parser=_safe_parse,
+        decoder=lambda msg: msg.body,
+        title=f"{group}:{topic}",
+    )
+    async def _consume(_body: Any, message: KafkaMessage) -> None:
+        for record in message.raw_message:
+            await handle_one(record)

@@ -1,0 +1,93 @@
+"""One service process's lifecycle: start the metrics endpoint, the service's
+own resources, the Kafka broker and the gRPC server; report SERVING; on
+SIGTERM or SIGINT stop taking calls, let in-flight calls and event handlers
+finish, commit, release resources and exit 0."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import structlog
+
+from driftloop.platform.bus import EventBus, make_broker
+from driftloop.platform.grpc_server import GrpcServer
+from driftloop.platform.logging import configure_logging
+from driftloop.platform.metrics import MetricsEndpoint
+from driftloop.platform.ports import SERVICES
+from driftloop.platform.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class ServiceRuntime:
+    """The shared shell of a service; its composition root fills it in."""
+
+    def __init__(self, name: str, settings: ServiceSettings) -> None:
+        info = SERVICES[name]
+        configure_logging(name, settings.log)
+        self.name = name
+        self.settings = settings
+        self.broker = make_broker(settings.kafka, client_id=f"driftloop-{name}")
+        self.bus = EventBus(self.broker, name, settings.kafka)
+        self.grpc = GrpcServer(settings.grpc, info.grpc_port + settings.port_offset)
+        self.metrics = MetricsEndpoint(settings.metrics, info.metrics_port + settings.port_offset)
+        self._on_start: list[Hook] = []
+        self._on_stop: list[Hook] = []
+        self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stop = asyncio.Event()
+
+    def on_start(self, hook: Hook) -> None:
+        """Run before the broker and gRPC start (open stores, load state)."""
+        self._on_start.append(hook)
+
+    def on_stop(self, hook: Hook) -> None:
+        """Run after the broker and gRPC stopped (flush, close), in reverse order."""
+        self._on_stop.append(hook)
+
+    def background(self, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """A coroutine that runs while the service runs and is cancelled at stop."""
+        self._background.append(job)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        self.metrics.start()
+        for hook in self._on_start:
+            await hook()
+        await self.broker.start()
+        await self.grpc.start()
+        self._tasks = [asyncio.create_task(job()) for job in self._background]
+        await self.grpc.set_serving(True)
+        log.info("service.started", grpc_port=self.grpc.port, metrics_port=self.metrics.port)
+        await self._stop.wait()
+        log.info("service.stopping")
+        await self.grpc.set_serving(False)
+        await self.grpc.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # faststream waits for handlers in flight and commits their offsets.
+        await self.broker.stop()
+        for hook in reversed(self._on_stop):
+            await hook()
+        self.metrics.stop()
+        log.info("service.stopped")
+
+
+def run_main(build: Callable[[], ServiceRuntime]) -> None:
+    """Entry point helper: build the runtime inside the loop and run it."""
+
+    async def _main() -> None:
+        await build().run()
+
+    asyncio.run(_main())

@@ -1,0 +1,242 @@
+"""Test helpers shared by every service's tests: free ports, the real
+embedded broker, service processes, and reading topics to the end.
+
+Registered as a pytest plugin by the root ``conftest.py``; fixtures:
+
+- ``kafka``: a session-wide embedded broker (or ``DRIFTLOOP_TEST_KAFKA``)
+  with every topic created; yields its :class:`KafkaSettings`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+
+from driftloop.platform.bus import aiokafka_options
+from driftloop.platform.embedded import EmbeddedBroker, ensure_topics
+from driftloop.platform.settings import KafkaSettings
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def free_port_block(size: int = 10, start: int = 20000, stop: int = 60000) -> int:
+    """A base port such that base .. base+size-1 are all free (for a port offset)."""
+    import random
+
+    for _ in range(200):
+        base = random.randrange(start, stop - size)
+        ok = True
+        for p in range(base, base + size):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", p))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no free port block")
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[KafkaSettings]:
+    """The real embedded broker, with every driftloop topic, for this session."""
+    external = os.environ.get("DRIFTLOOP_TEST_KAFKA")
+    if external:
+        settings = KafkaSettings(bootstrap=external)
+        asyncio.run(ensure_topics(settings))
+        yield settings
+        return
+    port = free_port()
+    settings = KafkaSettings(embedded_port=port)
+    log = Path(tempfile.mkdtemp(prefix="driftloop-broker-")) / "broker.log"
+    broker = EmbeddedBroker(port, log)
+    broker.start()
+    try:
+        asyncio.run(_ready(broker, settings))
+        yield settings
+    finally:
+        broker.stop()
+
+
+async def _ready(broker: EmbeddedBroker, settings: KafkaSettings) -> None:
+    await broker.wait_ready(settings)
+    await ensure_topics(settings)
+
+
+def unique(prefix: str = "t") -> str:
+    """A unique name (consumer group, stream, model) for one test."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+async def end_offsets(settings: KafkaSettings, topic: str) -> dict[TopicPartition, int]:
+    """The current end offset of every partition of ``topic``."""
+    consumer = AIOKafkaConsumer(**aiokafka_options(settings), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not parts:
+            await consumer._client.force_metadata_update()
+            parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        return dict(await consumer.end_offsets(parts))
+    finally:
+        await consumer.stop()
+
+
+async def read_from(
+    settings: KafkaSettings,
+    topic: str,
+    start: dict[TopicPartition, int] | None,
+    *,
+    count: int | None = None,
+    timeout_s: float = 30.0,
+    idle_s: float = 2.0,
+    predicate: Any = None,
+) -> list[ConsumerRecord]:
+    """Records of ``topic`` after ``start`` (from the beginning when None).
+
+    Stops when ``count`` records matching ``predicate`` arrived (then waits
+    ``idle_s`` more, so that a surplus would be seen), or at ``timeout_s``.
+    """
+    consumer = AIOKafkaConsumer(
+        **aiokafka_options(settings), enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    out: list[ConsumerRecord] = []
+    try:
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not parts:
+            await consumer._client.force_metadata_update()
+            parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(parts)
+        for tp in parts:
+            if start and tp in start:
+                consumer.seek(tp, start[tp])
+            else:
+                await consumer.seek_to_beginning(tp)
+        deadline = time.monotonic() + timeout_s
+        reached_at: float | None = None
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200, max_records=5000)
+            for records in batch.values():
+                out.extend(r for r in records if predicate is None or predicate(r))
+            if count is not None and len(out) >= count:
+                reached_at = reached_at or time.monotonic()
+                if time.monotonic() - reached_at >= idle_s:
+                    break
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def produce_raw(
+    settings: KafkaSettings, topic: str, items: list[tuple[bytes | None, bytes]]
+) -> None:
+    """Produce (key, value) pairs as a plain producer app would."""
+    producer = AIOKafkaProducer(**aiokafka_options(settings), linger_ms=5)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value, key=key) for key, value in items]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+class ServiceProcess:
+    """A driftloop service run as a real process, for integration tests."""
+
+    def __init__(self, module: str, env: dict[str, str], log_path: Path) -> None:
+        self.module = module
+        self.env = {**os.environ, **env}
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ServiceProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", self.module],
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        return self
+
+    def wait_healthy(self, address: str, timeout_s: float = 60.0) -> None:
+        import grpc
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+        deadline = time.monotonic() + timeout_s
+        with grpc.insecure_channel(address) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while time.monotonic() < deadline:
+                assert self.proc is not None
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"{self.module} exited: {self.tail()}")
+                with contextlib.suppress(grpc.RpcError):
+                    reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                time.sleep(0.1)
+        raise TimeoutError(f"{self.module} not healthy at {address}: {self.tail()}")
+
+    def tail(self, lines: int = 30) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def terminate(self, timeout_s: float = 30.0) -> int:
+        """SIGTERM and wait; returns the exit code."""
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout_s)
+        finally:
+            self._log.close()
+
+    def kill(self) -> None:
+        """kill -9, as a crash would."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+        self._log.close()
+
+
+async def wait_for(predicate: Any, timeout_s: float = 30.0, interval_s: float = 0.1) -> None:
+    """Poll ``predicate`` (sync or async) until true; fail with a clear message."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        await asyncio.sleep(interval_s)
+    raise AssertionError(f"condition not met within {timeout_s}s")
+
+
+async def agen(items: list[Any]) -> AsyncIterator[Any]:
+    """An async iterator over ``items`` (client-streaming calls in tests)."""
+    for item in items:
+        yield item

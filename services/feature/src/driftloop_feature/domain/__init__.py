@@ -1,0 +1,1 @@
+"""Pure domain logic: no Kafka, gRPC, SQL or generated code."""

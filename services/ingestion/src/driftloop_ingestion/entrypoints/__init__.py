@@ -1,0 +1,1 @@
+"""Adapters at the edge: Kafka subscribers, gRPC servicers, converters."""

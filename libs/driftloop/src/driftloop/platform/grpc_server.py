@@ -211,6 +211,7 @@ class GrpcServer:
         else:
             self.port = self.server.add_insecure_port(address)
         await self.server.start()
+        await self.set_serving(False)
         log.info("grpc.started", port=self.port, tls=bool(self.settings.tls_certfile))
 
     async def set_serving(self, serving: bool = True) -> None:

@@ -57,6 +57,30 @@ def free_port_block(size: int = 10, start: int = 20000, stop: int = 60000) -> in
     raise RuntimeError("no free port block")
 
 
+def free_port_offset() -> int:
+    """A ``DRIFTLOOP_PORT_OFFSET`` under which every service's default gRPC and
+    metrics ports are free, so a whole platform can run beside others."""
+    import random
+
+    from driftloop.platform.ports import SERVICES
+
+    for _ in range(200):
+        offset = random.randrange(1000, 9000)
+        ports = [p + offset for s in SERVICES.values() for p in (s.grpc_port, s.metrics_port)]
+        if all(_is_free(p) for p in ports):
+            return offset
+    raise RuntimeError("no free port offset")
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[KafkaSettings]:
     """The real embedded broker, with every driftloop topic, for this session."""

@@ -162,6 +162,13 @@ class EventBus:
         """Publish and wait until the broker has acknowledged the event."""
         await self._send(event, key, topic, wait=True)
 
+    async def publish_nowait(
+        self, event: Message, *, key: str | bytes | None = None, topic: str | None = None
+    ) -> Any:
+        """Hand the event to the producer and return the future of its
+        acknowledgement without waiting (await it before committing input)."""
+        return await self._send(event, key, topic, wait=False)
+
     async def publish_many(
         self, items: Iterable[tuple[Message, str | bytes | None]], *, topic: str | None = None
     ) -> None:
@@ -233,12 +240,18 @@ def subscribe(
     group: str,
     max_records: int = 500,
     from_beginning: bool = True,
+    on_batch: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Consume ``event_type`` from ``topic`` in consumer group ``group``.
 
     ``handler`` is called once per event, in partition order, and must be
     idempotent (events can be redelivered after a crash). See the module
     docstring for the retry, dead-letter and commit policy.
+
+    ``on_batch`` (optional) runs after every event of a fetched batch was
+    handled and before its offsets are committed: a handler can publish
+    without waiting and await the acknowledgements there. If it raises, the
+    batch is not committed and is read again.
     """
     expected = event_type.DESCRIPTOR.full_name
     retries = bus.settings.handler_retries
@@ -323,3 +336,5 @@ def subscribe(
     async def _consume(_body: Any, message: KafkaMessage) -> None:
         for record in message.raw_message:
             await handle_one(record)
+        if on_batch is not None:
+            await on_batch()

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from driftloop_cli import health
 from driftloop_cli.state import RunState
-from driftloop_cli.supervisor import Platform, StartError
+from driftloop_cli.supervisor import Child, Platform, StartError
 
 DEMO_SPEC = Path(__file__).parent / "specs" / "demo.yaml"
 
@@ -120,11 +120,9 @@ async def _run_up(platform: Platform) -> int:
         ).write(platform.data_dir)
         _print_endpoints(platform, elapsed)
 
-        def exited(child: object) -> None:
-            console.print(
-                f"[red]✗ {child.name} exited ({child.process.returncode}); "  # type: ignore[attr-defined]
-                f"log: {child.log_path}[/red]"
-            )  # type: ignore[attr-defined]
+        def exited(child: Child) -> None:
+            code = child.process.returncode if child.process else None
+            console.print(f"[red]✗ {child.name} exited ({code}); log: {child.log_path}[/red]")
 
         await platform.watch(stop, exited)
     with console.status("stopping driftloop…"):

@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,7 +62,7 @@ class Platform:
     def port_offset(self) -> int:
         return self.settings.port_offset
 
-    async def start(self, progress: callable = lambda msg: None) -> None:  # type: ignore[valid-type]
+    async def start(self, progress: Callable[[str], None] = lambda msg: None) -> None:
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         if self.settings.kafka.embedded:
@@ -105,7 +106,7 @@ class Platform:
             )
         self.children[name] = child
 
-    async def _wait_healthy(self, child: Child, progress: callable) -> None:  # type: ignore[valid-type]
+    async def _wait_healthy(self, child: Child, progress: Callable[[str], None]) -> None:
         deadline = time.monotonic() + self.start_timeout_s
         assert child.process is not None
         while True:
@@ -124,7 +125,7 @@ class Platform:
                 )
             await asyncio.sleep(0.2)
 
-    async def watch(self, stop: asyncio.Event, on_exit: callable) -> None:  # type: ignore[valid-type]
+    async def watch(self, stop: asyncio.Event, on_exit: Callable[[Child], None]) -> None:
         """Until ``stop`` is set, report any service that exits on its own."""
         reported: set[str] = set()
         while not stop.is_set():

@@ -224,16 +224,16 @@ class Spec(_Strict):
         """Names that must be unique or must refer to something declared,
         each with the location of the offending value."""
         problems: list[tuple[tuple[int | str, ...], str]] = []
-        for kind, items in (
-            ("streams", self.streams),
-            ("feature_views", self.feature_views),
-            ("models", self.models),
+        for kind, names in (
+            ("streams", [s.name for s in self.streams]),
+            ("feature_views", [v.name for v in self.feature_views]),
+            ("models", [m.name for m in self.models]),
         ):
             seen: set[str] = set()
-            for i, item in enumerate(items):
-                if item.name in seen:
-                    problems.append(((kind, i, "name"), f"duplicate name {item.name!r}"))
-                seen.add(item.name)
+            for i, name in enumerate(names):
+                if name in seen:
+                    problems.append(((kind, i, "name"), f"duplicate name {name!r}"))
+                seen.add(name)
         for v, view in enumerate(self.feature_views):
             stream = self.stream(view.stream)
             if stream is None:

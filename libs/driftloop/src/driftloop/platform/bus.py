@@ -241,6 +241,7 @@ def subscribe(
     max_records: int = 500,
     from_beginning: bool = True,
     on_batch: Callable[[], Awaitable[None]] | None = None,
+    ignore_types: Iterable[str] = (),
 ) -> None:
     """Consume ``event_type`` from ``topic`` in consumer group ``group``.
 
@@ -252,8 +253,14 @@ def subscribe(
     handled and before its offsets are committed: a handler can publish
     without waiting and await the acknowledgements there. If it raises, the
     batch is not committed and is read again.
+
+    ``ignore_types`` (optional): full names of other event types that share
+    the topic (e.g. ``driftloop.registry.v1.ModelVersionRegistered`` next to
+    ``AliasChanged``); they are skipped and committed instead of being
+    dead-lettered as the wrong type.
     """
     expected = event_type.DESCRIPTOR.full_name
+    skipped = frozenset(ignore_types)
     retries = bus.settings.handler_retries
     backoff = bus.settings.retry_backoff_s
 
@@ -261,6 +268,8 @@ def subscribe(
         ctx = context_from(
             _headers(record), topic=record.topic, partition=record.partition, offset=record.offset
         )
+        if ctx.type in skipped:
+            return
         try:
             event = event_type.FromString(record.value or b"")
         except DecodeError as exc:

@@ -267,3 +267,12 @@ def apply(spec: Annotated[Path, typer.Argument(help="The spec file to validate."
 
 def main() -> None:
     app()
+
+
+def _register_demo() -> None:
+    from driftloop_cli.demo.command import demo
+
+    app.command("demo")(demo)
+
+
+_register_demo()

@@ -1,0 +1,365 @@
+"""Drives one demo run: streams records at a steady rate, asks serving for a
+prediction for each (like any OIP v2 client), sends the true labels after a
+delay, and records what the platform answered and did."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from driftloop.platform.settings import KafkaSettings
+
+from driftloop_cli.demo.client import PlatformClient
+from driftloop_cli.demo.stream import BEFORE, DemoRecord, DriftingStream, DriftKind
+from driftloop_cli.demo.timeline import Timeline, watch
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    duration_s: float = 240.0
+    rate: float = 100.0
+    seed: int = 42
+    drift: DriftKind = "abrupt"
+    #: Where in the run the concept changes (share of the records).
+    drift_at: float = 0.5
+    label_delay_s: float = 5.0
+    bad_candidate: bool = False
+    #: End this long after the rollout finished (None: run the full duration).
+    stop_after_loop_s: float | None = None
+    stream: str = "loans"
+    view: str = "loan_features"
+    model: str = "loan-approval"
+    max_in_flight: int = 64
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One answered prediction."""
+
+    at: float
+    index: int
+    concept: int
+    label: int
+    predicted: int
+    version: str
+    role: str
+
+
+@dataclass
+class Counters:
+    sent: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    predicted: int = 0
+    prediction_failures: int = 0
+    no_model_yet: int = 0
+    superseded: int = 0
+    labels_sent: int = 0
+    labels_rejected: int = 0
+    failure_reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class DemoRun:
+    config: DemoConfig
+    timeline: Timeline = field(default_factory=Timeline)
+    samples: list[Sample] = field(default_factory=list)
+    counters: Counters = field(default_factory=Counters)
+    onset_at: float | None = None
+    bad_candidate_version: int = 0
+    ended_at: float = 0.0
+    #: Seconds from ingesting a record to sending its label.
+    label_lags: list[float] = field(default_factory=list)
+
+    def now(self) -> float:
+        return time.monotonic() - self.timeline.started
+
+    def rolling_accuracy(self, last: int = 200) -> float | None:
+        window = self.samples[-last:]
+        if not window:
+            return None
+        return sum(s.label == s.predicted for s in window) / len(window)
+
+
+async def run_demo(
+    config: DemoConfig,
+    kafka: KafkaSettings,
+    address_of: Callable[[str], str],
+    on_tick: Callable[[DemoRun], None] = lambda run: None,
+) -> DemoRun:
+    run = DemoRun(config)
+    total = int(config.duration_s * config.rate)
+    stream = DriftingStream(
+        drift=config.drift,
+        drift_at=int(total * config.drift_at),
+        seed=config.seed,
+        run_id=f"demo{int(time.time())}",
+    )
+    client = PlatformClient(address_of)
+    ready = asyncio.Event()
+    watcher = asyncio.create_task(watch(kafka, run.timeline, ready))
+    await asyncio.wait_for(ready.wait(), 30)
+    run.timeline.started = time.monotonic()
+    labels: list[tuple[float, str, int, float]] = []
+    in_flight = asyncio.Semaphore(config.max_in_flight)
+    tasks: set[asyncio.Task[None]] = set()
+    labeller = asyncio.create_task(_send_labels(client, config, run, labels))
+    try:
+        records = stream.take(total)
+        tick = 0.1
+        per_tick = config.rate * tick
+        budget = 0.0
+        next_tick = time.monotonic()
+        done = False
+        while not done:
+            budget += per_tick
+            batch: list[DemoRecord] = []
+            while budget >= 1:
+                rec = next(records, None)
+                if rec is None:
+                    done = True
+                    break
+                batch.append(rec)
+                budget -= 1
+            if batch:
+                await _ingest(client, config, run, batch, labels, tasks, in_flight)
+            if config.bad_candidate and not run.bad_candidate_version:
+                await _maybe_inject(client, config, run)
+            if _loop_finished(run) and config.stop_after_loop_s is not None:
+                finished = _loop_finished(run)
+                if finished is not None and run.now() - finished >= config.stop_after_loop_s:
+                    done = True
+            on_tick(run)
+            next_tick += tick
+            await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        # Let the last labels go out and the platform react to them.
+        deadline = time.monotonic() + config.label_delay_s + 5
+        while labels and time.monotonic() < deadline:
+            on_tick(run)
+            await asyncio.sleep(0.2)
+    finally:
+        run.ended_at = run.now()
+        labeller.cancel()
+        watcher.cancel()
+        for t in (labeller, watcher):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        await client.close()
+    return run
+
+
+def _loop_finished(run: DemoRun) -> float | None:
+    """When the (last) rollout finished, if one did."""
+    done = run.timeline.of("RolloutCompleted")
+    return done[-1].at if done else None
+
+
+async def _ingest(
+    client: PlatformClient,
+    config: DemoConfig,
+    run: DemoRun,
+    batch: list[DemoRecord],
+    labels: list[tuple[float, str, int, float]],
+    tasks: set[asyncio.Task[None]],
+    in_flight: asyncio.Semaphore,
+) -> None:
+    if run.onset_at is None and any(r.concept != BEFORE for r in batch):
+        run.onset_at = run.now()
+    run.counters.sent += len(batch)
+    try:
+        reply = await client.ingest(config.stream, batch)
+    except grpc.aio.AioRpcError as exc:
+        run.counters.rejected += len(batch)
+        _count(run, f"ingest:{exc.code().name}")
+        return
+    for rec, result in zip(batch, reply.results, strict=True):
+        if result.status != 1:  # RECORD_STATUS_ACCEPTED
+            run.counters.rejected += 1
+            continue
+        run.counters.accepted += 1
+        now = time.monotonic()
+        heapq.heappush(labels, (now + config.label_delay_s, rec.record_id, rec.label, now))
+        task = asyncio.create_task(_predict(client, config, run, rec, in_flight))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+
+async def _predict(
+    client: PlatformClient,
+    config: DemoConfig,
+    run: DemoRun,
+    rec: DemoRecord,
+    in_flight: asyncio.Semaphore,
+) -> None:
+    async with in_flight:
+        vector = None
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                vector = await client.online_vector(config.view, rec.customer_id)
+            if vector is not None and vector.record_id == rec.record_id:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            # The entity's newest vector is already a later record's, or none came.
+            run.counters.superseded += 1
+            return
+        try:
+            answer = await client.predict(
+                config.model, rec.record_id, rec.customer_id, list(vector.values)
+            )
+        except grpc.aio.AioRpcError as exc:
+            if run.timeline.champion == 0 and exc.code() in (
+                grpc.StatusCode.NOT_FOUND,
+                grpc.StatusCode.UNAVAILABLE,
+            ):
+                run.counters.no_model_yet += 1
+            else:
+                run.counters.prediction_failures += 1
+                _count(run, f"predict:{exc.code().name}:{exc.details()[:60]}")
+            return
+        run.counters.predicted += 1
+        run.samples.append(
+            Sample(
+                run.now(),
+                rec.index,
+                rec.concept,
+                rec.label,
+                answer.label,
+                answer.version,
+                answer.role,
+            )
+        )
+
+
+async def _send_labels(
+    client: PlatformClient,
+    config: DemoConfig,
+    run: DemoRun,
+    labels: list[tuple[float, str, int, float]],
+) -> None:
+    while True:
+        now = time.monotonic()
+        due: list[tuple[str, int]] = []
+        while labels and labels[0][0] <= now:
+            _, record_id, label, ingested = heapq.heappop(labels)
+            due.append((record_id, label))
+            run.label_lags.append(now - ingested)
+        for i in range(0, len(due), 500):
+            chunk = due[i : i + 500]
+            try:
+                reply = await client.submit_labels(config.stream, chunk)
+                run.counters.labels_sent += int(reply.accepted)
+                run.counters.labels_rejected += int(reply.rejected)
+            except grpc.aio.AioRpcError as exc:
+                run.counters.labels_rejected += len(chunk)
+                _count(run, f"labels:{exc.code().name}")
+        await asyncio.sleep(0.2)
+
+
+async def _maybe_inject(client: PlatformClient, config: DemoConfig, run: DemoRun) -> None:
+    """Once a champion has served for a while, deploy a broken candidate."""
+    champion_since = run.timeline.first("AliasChanged", alias="champion")
+    if champion_since is None or run.now() - champion_since.at < 15:
+        return
+    try:
+        width = await client.champion_width(config.model)
+        run.bad_candidate_version = await client.register_bad_candidate(
+            config.model, width, "demo --bad-candidate: a broken model deployed by hand"
+        )
+    except grpc.aio.AioRpcError as exc:
+        _count(run, f"bad-candidate:{exc.code().name}:{exc.details()[:60]}")
+        run.bad_candidate_version = -1
+
+
+def _count(run: DemoRun, reason: str) -> None:
+    run.counters.failure_reasons[reason] = run.counters.failure_reasons.get(reason, 0) + 1
+
+
+def summary(run: DemoRun) -> dict[str, Any]:
+    """Timings of the loop and accuracy before drift, right after, after recovery."""
+    tl = run.timeline
+    onset = run.onset_at
+    detected = tl.first("DriftDetected", after=onset) if onset is not None else None
+    after_detect = detected.at if detected else 0.0
+    candidate = next(
+        (
+            e
+            for e in tl.of("AliasChanged")
+            if e.body.get("alias") == "candidate"
+            and int(e.body.get("version", 0)) > 0
+            and e.at >= after_detect
+            and onset is not None
+        ),
+        None,
+    )
+    decided = next((e for e in tl.of("RolloutDecided") if candidate and e.at >= candidate.at), None)
+    promoted = next(
+        (
+            e
+            for e in tl.of("AliasChanged")
+            if candidate
+            and e.body.get("alias") == "champion"
+            and int(e.body.get("version", 0)) == int(candidate.body.get("version", 0))
+        ),
+        None,
+    )
+
+    def acc(lo: float, hi: float) -> float | None:
+        window = [s for s in run.samples if lo <= s.at < hi]
+        return (
+            round(sum(s.label == s.predicted for s in window) / len(window), 4) if window else None
+        )
+
+    end = run.ended_at or run.now()
+    before = acc(max(0.0, (onset or end) - 60), onset or end)
+    right_after = (
+        acc(onset, (detected.at if detected else onset + 30)) if onset is not None else None
+    )
+    recovered = acc(promoted.at + 5, end) if promoted else None
+
+    def rel(e: Any) -> float | None:
+        return round(e.at - onset, 2) if e is not None and onset is not None else None
+
+    return {
+        "config": {k: getattr(run.config, k) for k in run.config.__dataclass_fields__},
+        "counts": {**run.counters.__dict__},
+        "champion": tl.champion,
+        "timings_s": {
+            "drift_onset_at": round(onset, 2) if onset is not None else None,
+            "onset_to_detection": rel(detected),
+            "onset_to_candidate": rel(candidate),
+            "onset_to_verdict": rel(decided),
+            "onset_to_promotion": rel(promoted),
+        },
+        "verdict": decided.body.get("verdict") if decided else None,
+        "accuracy": {
+            "before_drift": before,
+            "right_after_drift": right_after,
+            "after_recovery": recovered,
+        },
+        "retrains_after_onset": len(
+            [e for e in tl.of("TrainingRequested") if onset is not None and e.at >= onset]
+        ),
+        "drift_events": len(tl.of("DriftDetected")),
+        "bad_candidate_version": run.bad_candidate_version or None,
+        "events": [
+            {
+                "at": round(e.at, 2),
+                "type": e.type,
+                "what": e.describe(),
+                "event_id": e.event_id,
+                "causation_id": e.causation_id,
+                "correlation_id": e.correlation_id,
+            }
+            for e in tl.events
+        ],
+    }

@@ -3,15 +3,66 @@ cases, and runs them in one lifecycle."""
 
 from __future__ import annotations
 
+import structlog
+from driftloop.feature.v1 import feature_service_pb2_grpc
+from driftloop.platform import topics
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
+from driftloop.platform.spec import load_spec
 
+from driftloop_feature.adapters.checkpoints import SqliteCheckpointStore
+from driftloop_feature.adapters.kafka import BusPublisher, KafkaReplayer
+from driftloop_feature.adapters.memory_store import InMemoryOnlineStore
+from driftloop_feature.adapters.redis_store import RedisOnlineStore
+from driftloop_feature.domain.views import CompiledView, compile_spec
+from driftloop_feature.entrypoints import subscribers
+from driftloop_feature.entrypoints.servicer import FeatureServicer
+from driftloop_feature.service.lookup import OnlineFeatures
+from driftloop_feature.service.ports import OnlineStore
+from driftloop_feature.service.processor import FeatureProcessor
 from driftloop_feature.settings import FeatureSettings
+
+log = structlog.get_logger(__name__)
 
 
 def build() -> ServiceRuntime:
     settings = load_settings(FeatureSettings)
     runtime = ServiceRuntime("feature", settings)
+    cfg = settings.feature
+    views: list[CompiledView] = compile_spec(load_spec(settings.spec)) if settings.spec else []
+    if not views:
+        log.warning("feature.no_views", spec=str(settings.spec))
+    store: OnlineStore = (
+        RedisOnlineStore(cfg.redis_url, cfg.redis_prefix)
+        if cfg.online_store == "redis"
+        else InMemoryOnlineStore()
+    )
+    topic = topics.RECORDS_VALIDATED.name
+    checkpoints = SqliteCheckpointStore(
+        settings.data_dir / "feature" / "checkpoints.sqlite", topic, cfg.group, views
+    )
+    processor = FeatureProcessor(
+        views,
+        BusPublisher(runtime.bus),
+        store,
+        checkpoints,
+        KafkaReplayer(settings.kafka, topic),
+        checkpoint_interval_s=cfg.checkpoint_interval_s,
+    )
+    subscribers.register(runtime.broker, runtime.bus, processor, group=cfg.group, batch=cfg.batch)
+    runtime.grpc.add(
+        feature_service_pb2_grpc.add_FeatureServiceServicer_to_server,
+        FeatureServicer(OnlineFeatures(views, store, cfg.max_lookup_entities)),
+        "driftloop.feature.v1.FeatureService",
+    )
+
+    async def stop() -> None:
+        processor.checkpoint()
+        checkpoints.close()
+        await store.close()
+
+    runtime.on_stop(stop)
+    log.info("feature.views", views=[f"{v.name}@v{v.version} width={v.width}" for v in views])
     return runtime
 
 

@@ -2,8 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from driftloop.platform.settings import ServiceSettings
+from pydantic import BaseModel, Field
+
+
+class FeatureSection(BaseModel):
+    """The feature service's own settings (``DRIFTLOOP_FEATURE_<NAME>``)."""
+
+    online_store: Literal["memory", "redis"] = Field(
+        "memory", description="Where the newest vector per entity is kept: memory or redis."
+    )
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="Redis URL of the online store (redis backend)."
+    )
+    redis_prefix: str = Field(
+        "driftloop:feature:", description="Prefix of every online-store key in Redis."
+    )
+    group: str = Field("driftloop-feature", description="Kafka consumer group the replicas share.")
+    batch: int = Field(500, ge=1, description="Most records fetched and handled per batch.")
+    checkpoint_interval_s: float = Field(
+        5.0, ge=0, description="How often partition state is checkpointed (and always at stop)."
+    )
+    max_lookup_entities: int = Field(
+        1000, ge=1, description="Most entity ids one GetOnlineFeatures call may ask for."
+    )
 
 
 class FeatureSettings(ServiceSettings):
     """Everything the feature service can be configured with."""
+
+    feature: FeatureSection = Field(
+        default_factory=FeatureSection, description="Feature service settings."
+    )

@@ -1,0 +1,1 @@
+"""Adapters: the stores, checkpoints and Kafka clients behind the service ports."""

@@ -1,0 +1,62 @@
+"""What the use cases need from the outside world, as protocols. The adapters
+(Kafka, Redis, SQLite) implement them; tests use in-memory fakes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from driftloop_feature.domain.model import Record, Rejection, Vector
+from driftloop_feature.domain.partition import PartitionState
+
+
+@dataclass(frozen=True)
+class OnlineEntry:
+    """An entity's newest vector of a view, and when it was computed."""
+
+    vector: Vector
+    computed_at: float
+
+    def newer_than(self, other: OnlineEntry | None) -> bool:
+        return other is None or self.vector.event_time_ns >= other.vector.event_time_ns
+
+
+class OnlineStore(Protocol):
+    """The newest vector per (view version, entity)."""
+
+    async def put_many(self, entries: Sequence[OnlineEntry]) -> None:
+        """Store each entry unless the stored one has a newer event time."""
+
+    async def get_many(
+        self, view: str, version: int, entity_ids: Sequence[str]
+    ) -> list[OnlineEntry | None]:
+        """The entries of the entities, in order; None where there is none."""
+
+    async def close(self) -> None: ...
+
+
+class CheckpointStore(Protocol):
+    """Partition states saved together with the offset they reflect."""
+
+    def load(self, partition: int) -> PartitionState | None: ...
+
+    def save(self, states: Sequence[PartitionState]) -> None: ...
+
+
+class Replayer(Protocol):
+    """Reads one partition of the records topic again."""
+
+    def replay(
+        self, partition: int, start: int | None, end: int
+    ) -> AsyncIterator[tuple[int, Record | None]]:
+        """(offset, record) for offsets in [start, end); from the log start when
+        ``start`` is None; record is None when it cannot be decoded."""
+
+
+class Publisher(Protocol):
+    """Publishes outcomes without waiting; the returned awaitable is the ack."""
+
+    async def vector(self, vector: Vector) -> Awaitable[object]: ...
+
+    async def rejection(self, rejection: Rejection) -> Awaitable[object]: ...

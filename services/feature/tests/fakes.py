@@ -1,0 +1,66 @@
+"""In-memory fakes of the service ports."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import pickle
+from collections.abc import AsyncIterator, Awaitable, Sequence
+
+from driftloop_feature.domain.model import Record, Rejection, Vector
+from driftloop_feature.domain.partition import PartitionState
+
+
+def _done() -> Awaitable[object]:
+    future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+    future.set_result(None)
+    return future
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.vectors: list[Vector] = []
+        self.rejections: list[Rejection] = []
+        self.fail_next = False
+
+    async def vector(self, vector: Vector) -> Awaitable[object]:
+        self.vectors.append(vector)
+        if self.fail_next:
+            self.fail_next = False
+            future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+            future.set_exception(ConnectionError("broker gone"))
+            return future
+        return _done()
+
+    async def rejection(self, rejection: Rejection) -> Awaitable[object]:
+        self.rejections.append(rejection)
+        return _done()
+
+
+class FakeCheckpoints:
+    def __init__(self) -> None:
+        self.saved: dict[int, bytes] = {}
+
+    def load(self, partition: int) -> PartitionState | None:
+        blob = self.saved.get(partition)
+        return None if blob is None else pickle.loads(blob)
+
+    def save(self, states: Sequence[PartitionState]) -> None:
+        for s in states:
+            self.saved[s.partition] = pickle.dumps(s)
+
+
+class FakeLog:
+    """One partition log of records, replayable like the topic."""
+
+    def __init__(self) -> None:
+        self.records: dict[int, list[Record]] = {}
+        self.replays: list[tuple[int, int | None, int]] = []
+
+    async def replay(
+        self, partition: int, start: int | None, end: int
+    ) -> AsyncIterator[tuple[int, Record | None]]:
+        self.replays.append((partition, start, end))
+        for offset, record in enumerate(self.records.get(partition, [])):
+            if (start or 0) <= offset < end:
+                yield offset, copy.copy(record)

@@ -1,0 +1,114 @@
+"""The processor with fakes: restarts from a checkpoint plus replay, redelivery,
+failed publishes, and the online store's newest-wins."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from driftloop_feature.adapters.memory_store import InMemoryOnlineStore
+from driftloop_feature.domain.model import Record
+from driftloop_feature.service.processor import FeatureProcessor
+
+from ..fakes import FakeCheckpoints, FakeLog, FakePublisher
+from ..helpers import record, views
+
+
+def stream(n: int, seed: int = 1) -> list[Record]:
+    rng = random.Random(seed)
+    t = 1_700_000_000.0
+    out = []
+    for i in range(n):
+        t += rng.uniform(-2, 3)
+        out.append(record(f"r{i}", f"e{rng.randrange(5)}", t, x=rng.uniform(0, 9), y=1.0))
+    return out
+
+
+def processor(log: FakeLog, checkpoints: FakeCheckpoints, publisher: FakePublisher, **kw):
+    return FeatureProcessor(
+        views(), publisher, InMemoryOnlineStore(), checkpoints, log, clock=lambda: 0.0, **kw
+    )
+
+
+async def run(proc: FeatureProcessor, records: list[Record], start: int, batch: int = 7) -> None:
+    for i in range(start, len(records)):
+        await proc.handle(records[i], 0, i)
+        if (i + 1) % batch == 0:
+            await proc.flush()
+    await proc.flush()
+
+
+async def test_restart_from_a_stale_checkpoint_replays_the_gap_and_matches() -> None:
+    records = stream(200)
+    log, reference = FakeLog(), FakePublisher()
+    log.records[0] = records
+    await run(processor(log, FakeCheckpoints(), reference), records, 0)
+
+    checkpoints, first = FakeCheckpoints(), FakePublisher()
+    proc = processor(log, checkpoints, first, checkpoint_interval_s=1e9)
+    await run(proc, records[:80], 0)
+    proc.checkpoint()  # state at offset 80
+    await run(proc, records[:130], 80)  # handled and committed up to 130, no checkpoint
+    # Crash. The new process resumes at the committed offset 130.
+    second = FakePublisher()
+    await run(processor(log, checkpoints, second), records, 130)
+    assert log.replays[-1] == (0, 80, 130)
+    by_id = {v.event_id: v.values for v in reference.vectors}
+    after = first.vectors + second.vectors
+    assert {v.event_id for v in after} == set(by_id)
+    for v in after:
+        assert v.values == by_id[v.event_id]
+
+
+async def test_without_any_checkpoint_state_is_rebuilt_from_the_log_start() -> None:
+    records = stream(60)
+    log, reference, resumed = FakeLog(), FakePublisher(), FakePublisher()
+    log.records[0] = records
+    await run(processor(log, FakeCheckpoints(), reference), records, 0)
+    await run(processor(log, FakeCheckpoints(), resumed), records, 40)
+    assert log.replays[-1] == (0, None, 40)
+    want = {v.record_id: v.values for v in reference.vectors}
+    assert len(resumed.vectors) + len(resumed.rejections) == 20
+    assert all(v.values == want[v.record_id] for v in resumed.vectors)
+    assert {v.record_id for v in resumed.vectors} == {
+        f"r{i}" for i in range(40, 60) if f"r{i}" in want
+    }
+
+
+async def test_redelivered_records_are_not_applied_twice() -> None:
+    records = stream(30)
+    log, pub = FakeLog(), FakePublisher()
+    proc = processor(log, FakeCheckpoints(), pub)
+    await run(proc, records, 0)
+    await run(proc, records, 10)  # the consumer re-reads 10..29
+    assert len(pub.vectors) == 30
+
+
+async def test_a_failed_publish_fails_the_batch_and_the_retry_recomputes_the_same() -> None:
+    records = stream(20)
+    log, reference, pub = FakeLog(), FakePublisher(), FakePublisher()
+    log.records[0] = records
+    await run(processor(log, FakeCheckpoints(), reference), records, 0, batch=100)
+    proc = processor(log, FakeCheckpoints(), pub)
+    await run(proc, records[:10], 0)
+    pub.fail_next = True
+    for i in range(10, 15):
+        await proc.handle(records[i], 0, i)
+    with pytest.raises(ConnectionError):
+        await proc.flush()
+    await run(proc, records, 10)  # the batch is read again from its start
+    want = {v.event_id: v.values for v in reference.vectors}
+    assert {v.event_id for v in pub.vectors} == set(want)
+    assert all(v.values == want[v.event_id] for v in pub.vectors)
+
+
+async def test_online_store_keeps_the_newest_vector_by_event_time() -> None:
+    store = InMemoryOnlineStore()
+    log, pub = FakeLog(), FakePublisher()
+    proc = FeatureProcessor(views(), pub, store, FakeCheckpoints(), log)
+    await proc.handle(record("new", "e", 100.0, x=1.0), 0, 0)
+    await proc.handle(record("old", "e", 97.0, x=2.0), 0, 1)  # out of order, within lateness
+    await proc.flush()
+    [entry] = await store.get_many("v", 1, ["e"])
+    assert entry is not None and entry.vector.record_id == "new"
+    assert await store.get_many("v", 1, ["nobody"]) == [None]

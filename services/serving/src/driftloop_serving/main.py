@@ -3,15 +3,136 @@ cases, and runs them in one lifecycle."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
+
+import structlog
+from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
+from driftloop.monitoring.v1.events_pb2 import RolloutStarted, RolloutStepped
+from driftloop.platform import topics
+from driftloop.platform.bus import subscribe
+from driftloop.platform.grpc_client import channel
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
+from driftloop.registry.v1.events_pb2 import AliasChanged
+from driftloop.serving.v1 import admin_service_pb2_grpc
+from inference import grpc_predict_v2_pb2_grpc
 
+from driftloop_serving.adapters.events import BusEvents
+from driftloop_serving.adapters.onnx_runner import OnnxLoader
+from driftloop_serving.adapters.registry import GrpcRegistry
+from driftloop_serving.domain.models import Catalog
+from driftloop_serving.domain.routing import Mode, TrafficSplit
+from driftloop_serving.entrypoints.admin import AdminServicer
+from driftloop_serving.entrypoints.oip import InferenceServicer
+from driftloop_serving.entrypoints.subscribers import Subscribers
+from driftloop_serving.service.admin import Admin
+from driftloop_serving.service.inference import Predictor
+from driftloop_serving.service.lifecycle import Lifecycle
+from driftloop_serving.service.predictions import PredictionSink
+from driftloop_serving.service.stream import StreamScorer
 from driftloop_serving.settings import ServingSettings
 
+log = structlog.get_logger(__name__)
 
-def build() -> ServiceRuntime:
-    settings = load_settings(ServingSettings)
+_ROLLOUT_TYPES = ("RolloutStarted", "RolloutStepped", "RolloutDecided", "RolloutCompleted")
+
+
+def build(settings: ServingSettings | None = None) -> ServiceRuntime:
+    settings = settings or load_settings(ServingSettings)
     runtime = ServiceRuntime("serving", settings)
+    events = BusEvents(runtime.bus)
+    catalog = Catalog(
+        TrafficSplit(share=settings.default_candidate_share, mode=Mode(settings.default_mode))
+    )
+    sink = PredictionSink(
+        events.predictions,
+        capacity=settings.prediction_buffer,
+        batch_size=settings.prediction_batch,
+        publish_timeout_s=settings.publish_timeout_s,
+    )
+    predictor = Predictor(
+        catalog, sink, max_rows=settings.max_batch_rows, offload_rows=settings.offload_rows
+    )
+    registry_channel = channel(
+        settings.address_of("registry"), token=settings.grpc.auth_token.get_secret_value()
+    )
+    lifecycle = Lifecycle(
+        catalog,
+        GrpcRegistry(registry_channel, settings.download_timeout_s),
+        OnnxLoader(settings.intra_op_threads, settings.inter_op_threads),
+        events,
+    )
+    subs = Subscribers(lifecycle, StreamScorer(catalog, predictor, sink))
+
+    instance = settings.instance_id or f"{socket.gethostname()}-{os.getpid()}"
+    own_group = f"driftloop-serving-{instance}"
+    # Every replica must see every alias change and rollout step: its own group,
+    # from the latest offset (the registry supplies the state before that).
+    subscribe(
+        runtime.broker,
+        runtime.bus,
+        topics.MODELS.name,
+        AliasChanged,
+        subs.on_alias_changed,
+        group=own_group,
+        from_beginning=False,
+        ignore_types=("driftloop.registry.v1.ModelVersionRegistered",),
+    )
+    for event_type, handler in (
+        (RolloutStarted, subs.on_rollout_started),
+        (RolloutStepped, subs.on_rollout_stepped),
+    ):
+        name = event_type.DESCRIPTOR.name
+        subscribe(
+            runtime.broker,
+            runtime.bus,
+            topics.ROLLOUTS.name,
+            event_type,
+            handler,
+            group=f"{own_group}-{name}",
+            from_beginning=False,
+            ignore_types=tuple(f"driftloop.monitoring.v1.{t}" for t in _ROLLOUT_TYPES if t != name),
+        )
+    if settings.stream_scoring:
+        subscribe(
+            runtime.broker,
+            runtime.bus,
+            topics.FEATURES.name,
+            FeatureVectorComputed,
+            subs.on_feature_vector,
+            group=settings.stream_group,
+        )
+
+    runtime.grpc.add(
+        grpc_predict_v2_pb2_grpc.add_GRPCInferenceServiceServicer_to_server,
+        InferenceServicer(predictor),
+        "inference.GRPCInferenceService",
+    )
+    runtime.grpc.add(
+        admin_service_pb2_grpc.add_ServingAdminServiceServicer_to_server,
+        AdminServicer(Admin(catalog)),
+        "driftloop.serving.v1.ServingAdminService",
+    )
+
+    async def keep_in_sync() -> None:
+        await lifecycle.reconcile_until_done(settings.registry_retry_s)
+        while True:
+            await asyncio.sleep(settings.reconcile_interval_s)
+            try:
+                await lifecycle.reconcile()
+            except Exception as exc:
+                log.warning("registry.reconcile_failed", error=repr(exc))
+
+    runtime.background(keep_in_sync)
+    runtime.background(sink.run)
+
+    async def stop() -> None:
+        await sink.flush()
+        await registry_channel.close()
+
+    runtime.on_stop(stop)
     return runtime
 
 

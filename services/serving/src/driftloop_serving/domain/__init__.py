@@ -1,1 +1,1 @@
-"""Pure domain logic: no Kafka, gRPC, SQL or generated code."""
+"""Pure serving logic: tensors, routing and the per-model serving state."""

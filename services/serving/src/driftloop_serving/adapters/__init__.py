@@ -1,0 +1,1 @@
+"""Outbound adapters: onnxruntime, the registry client, the event publisher."""

@@ -1,0 +1,195 @@
+"""Every proto <-> domain mapping of the serving service, in one place."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+from driftloop.common.v1 import common_pb2
+from driftloop.platform.errors import InvalidArgument
+from driftloop.serving.v1 import admin_service_pb2, events_pb2
+from inference import grpc_predict_v2_pb2 as pb
+
+from driftloop_serving.domain.models import ServedModel
+from driftloop_serving.domain.predictions import Scored, rows
+from driftloop_serving.domain.routing import Mode, Role
+from driftloop_serving.domain.tensors import DTYPES, element_count
+from driftloop_serving.service.inference import InferInput, InferRequest, InferResult
+
+#: OIP datatype -> the typed-contents field carrying it.
+CONTENTS_FIELD = {
+    "BOOL": "bool_contents",
+    "INT8": "int_contents",
+    "INT16": "int_contents",
+    "INT32": "int_contents",
+    "INT64": "int64_contents",
+    "UINT8": "uint_contents",
+    "UINT16": "uint_contents",
+    "UINT32": "uint_contents",
+    "UINT64": "uint64_contents",
+    "FP32": "fp32_contents",
+    "FP64": "fp64_contents",
+}
+DATATYPE_OF = {dtype: name for name, dtype in DTYPES.items()}
+
+ROLE_PB = {
+    Role.CHAMPION: common_pb2.MODEL_ROLE_CHAMPION,
+    Role.CANDIDATE: common_pb2.MODEL_ROLE_CANDIDATE,
+    Role.SHADOW: common_pb2.MODEL_ROLE_SHADOW,
+}
+MODE_PB = {
+    Mode.CANARY: admin_service_pb2.TRAFFIC_MODE_CANARY,
+    Mode.SHADOW: admin_service_pb2.TRAFFIC_MODE_SHADOW,
+}
+MODE_OF = {v: k for k, v in MODE_PB.items()}
+SOURCE_PB = {
+    "grpc": events_pb2.PREDICTION_SOURCE_GRPC,
+    "stream": events_pb2.PREDICTION_SOURCE_STREAM,
+}
+
+
+def infer_request(request: pb.ModelInferRequest) -> InferRequest:
+    """A ``ModelInferRequest`` as a domain request, tensors decoded."""
+    raw = request.raw_input_contents
+    if raw and len(raw) != len(request.inputs):
+        raise InvalidArgument(
+            f"raw_input_contents has {len(raw)} entries for {len(request.inputs)} inputs"
+        )
+    inputs = []
+    for i, tensor in enumerate(request.inputs):
+        shape = tuple(tensor.shape)
+        dtype = DTYPES.get(tensor.datatype)
+        if dtype is None:
+            raise InvalidArgument(
+                f"input {tensor.name!r}: unsupported datatype {tensor.datatype!r}"
+            )
+        count = element_count(tensor.name, shape)
+        if raw:
+            if tensor.HasField("contents"):
+                raise InvalidArgument(f"input {tensor.name!r}: both contents and raw contents")
+            if len(raw[i]) != count * dtype.itemsize:
+                raise InvalidArgument(
+                    f"input {tensor.name!r}: raw contents have {len(raw[i])} bytes, shape "
+                    f"{list(shape)} of {tensor.datatype} needs {count * dtype.itemsize}"
+                )
+            data = np.frombuffer(raw[i], dtype=dtype)
+        else:
+            field = CONTENTS_FIELD.get(tensor.datatype)
+            if field is None:
+                raise InvalidArgument(
+                    f"input {tensor.name!r}: {tensor.datatype} needs raw_input_contents"
+                )
+            values = getattr(tensor.contents, field)
+            if len(values) != count:
+                raise InvalidArgument(
+                    f"input {tensor.name!r}: {len(values)} values in {field}, shape "
+                    f"{list(shape)} needs {count}"
+                )
+            data = np.array(values, dtype=dtype)
+        inputs.append(InferInput(tensor.name, tensor.datatype, shape, data.reshape(shape)))
+    entity = request.parameters.get("entity_id")
+    return InferRequest(
+        model=request.model_name,
+        version=request.model_version,
+        id=request.id,
+        entity_id=entity.string_param if entity is not None else "",
+        inputs=inputs,
+        outputs=[o.name for o in request.outputs],
+    )
+
+
+def infer_response(result: InferResult, raw: bool) -> pb.ModelInferResponse:
+    """The response; raw output contents when the request sent raw inputs."""
+    response = pb.ModelInferResponse(
+        model_name=result.model, model_version=str(result.version), id=result.id
+    )
+    response.parameters["model_version"].string_param = str(result.version)
+    response.parameters["role"].string_param = result.role.value
+    for name, array in result.outputs:
+        out = response.outputs.add(name=name, datatype=DATATYPE_OF.get(array.dtype, "BYTES"))
+        out.shape.extend(array.shape)
+        if raw:
+            response.raw_output_contents.append(np.ascontiguousarray(array).tobytes())
+        else:
+            getattr(out.contents, CONTENTS_FIELD[out.datatype]).extend(array.ravel().tolist())
+    return response
+
+
+def prediction_events(
+    scored: Scored, meta_of: object
+) -> list[tuple[events_pb2.PredictionMade, str]]:
+    """One ``PredictionMade`` per row, keyed by model name. ``meta_of`` makes
+    the event meta (the bus's ``meta``)."""
+    out = []
+    ref = common_pb2.ModelRef(name=scored.info.model, version=scored.info.version)
+    at = datetime.fromtimestamp(scored.at, UTC)
+    for row in rows(scored):
+        event = events_pb2.PredictionMade(
+            meta=meta_of(caused_by=scored.record_id or None),  # type: ignore[operator]
+            request_id=scored.request_id,
+            record_id=row.record_id,
+            entity_id=scored.entity_id,
+            model=ref,
+            role=ROLE_PB[scored.role],
+            feature_names=scored.feature_names,
+            features=row.features,
+            prediction=row.prediction,
+            probabilities=row.probabilities,
+            latency_ms=scored.latency_ms,
+            source=SOURCE_PB[scored.source],
+        )
+        event.predicted_at.FromDatetime(at)
+        out.append((event, scored.info.model))
+    return out
+
+
+def rollout_state(served: ServedModel) -> admin_service_pb2.RolloutState:
+    split = served.split
+    state = admin_service_pb2.RolloutState(
+        model=served.name,
+        candidate_share=split.share,
+        mode=MODE_PB[split.mode],
+        pinned=split.pinned,
+        rollout_id=split.rollout_id,
+        loaded_versions=served.loaded_versions(),
+    )
+    if served.champion is not None:
+        state.champion.CopyFrom(
+            common_pb2.ModelRef(name=served.name, version=served.champion.version)
+        )
+    if served.candidate is not None:
+        state.candidate.CopyFrom(
+            common_pb2.ModelRef(name=served.name, version=served.candidate.version)
+        )
+    return state
+
+
+def mode_of(value: int, field: str = "mode") -> Mode:
+    """A proto traffic mode; unspecified means canary."""
+    if value == admin_service_pb2.TRAFFIC_MODE_UNSPECIFIED:
+        return Mode.CANARY
+    if value not in MODE_OF:
+        raise InvalidArgument(f"{field}: unknown traffic mode {value}")
+    return MODE_OF[value]
+
+
+def model_metadata(name: str, versions: list[int], loaded: object) -> pb.ModelMetadataResponse:
+    """Versions, platform and the signature read from the ONNX session."""
+    runner = loaded.runner  # type: ignore[attr-defined]
+    return pb.ModelMetadataResponse(
+        name=name,
+        versions=[str(v) for v in versions],
+        platform="onnxruntime_onnx",
+        inputs=[
+            pb.ModelMetadataResponse.TensorMetadata(
+                name=s.name, datatype=s.datatype, shape=list(s.shape)
+            )
+            for s in runner.inputs
+        ],
+        outputs=[
+            pb.ModelMetadataResponse.TensorMetadata(
+                name=s.name, datatype=s.datatype, shape=list(s.shape)
+            )
+            for s in runner.outputs
+        ],
+    )

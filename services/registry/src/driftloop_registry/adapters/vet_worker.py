@@ -1,0 +1,179 @@
+"""The vetting process: ``python -m driftloop_registry.adapters.vet_worker
+PATH FEATURE_WIDTH MEMORY_MB CPU_S`` checks one artifact under memory and CPU
+limits and prints one JSON line: ``{"ok": true, "signature": ...}`` or
+``{"ok": false, "reason": ...}``. It runs apart from the service so that a
+hostile model can exhaust only this process."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+from pathlib import Path
+from typing import Any
+
+ORT_TO_OIP = {
+    "tensor(float)": "FP32",
+    "tensor(double)": "FP64",
+    "tensor(float16)": "FP16",
+    "tensor(bfloat16)": "BF16",
+    "tensor(int8)": "INT8",
+    "tensor(int16)": "INT16",
+    "tensor(int32)": "INT32",
+    "tensor(int64)": "INT64",
+    "tensor(uint8)": "UINT8",
+    "tensor(uint16)": "UINT16",
+    "tensor(uint32)": "UINT32",
+    "tensor(uint64)": "UINT64",
+    "tensor(bool)": "BOOL",
+    "tensor(string)": "BYTES",
+}
+
+
+class Refused(Exception):
+    """The artifact is not acceptable; the message says why."""
+
+
+def _limit(memory_mb: int, cpu_s: int) -> None:
+    memory = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+
+
+def _tensors(graph: Any) -> Any:
+    """Every tensor of a graph and its subgraphs (initializers, attributes)."""
+    yield from graph.initializer
+    for sparse in graph.sparse_initializer:
+        yield sparse.values
+        yield sparse.indices
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.HasField("t"):
+                yield attr.t
+            yield from attr.tensors
+            if attr.HasField("g"):
+                yield from _tensors(attr.g)
+            for sub in attr.graphs:
+                yield from _tensors(sub)
+
+
+def _check_no_external_data(model: Any) -> None:
+    import onnx
+
+    for tensor in _tensors(model.graph):
+        if tensor.data_location != onnx.TensorProto.EXTERNAL and not tensor.external_data:
+            continue
+        location = next((e.value for e in tensor.external_data if e.key == "location"), "")
+        if os.path.isabs(location) or location.startswith(("/", "\\")):
+            where = f"an absolute path {location!r}"
+        elif ".." in Path(location).parts or ".." in location.split("\\"):
+            where = f"a path outside the model {location!r}"
+        else:
+            where = f"the file {location!r}"
+        raise Refused(
+            f"tensor {tensor.name!r} keeps its data in {where}; external data is not allowed"
+        )
+
+
+def _signature(session: Any) -> dict[str, list[dict[str, Any]]]:
+    def specs(items: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": i.name,
+                "datatype": ORT_TO_OIP.get(i.type, i.type),
+                "shape": [d if isinstance(d, int) and d >= 0 else -1 for d in (i.shape or [])],
+            }
+            for i in items
+        ]
+
+    return {"inputs": specs(session.get_inputs()), "outputs": specs(session.get_outputs())}
+
+
+def _trial_run(session: Any, signature: dict[str, Any]) -> None:
+    """Run one all-zero row: a graph that allocates gigabytes fails here."""
+    import numpy as np
+
+    from_oip = {v: k[7:-1] for k, v in ORT_TO_OIP.items()}
+    feeds = {}
+    for spec in signature["inputs"]:
+        dtype = from_oip.get(spec["datatype"])
+        if dtype is None:
+            raise Refused(f"input {spec['name']!r} has unsupported type {spec['datatype']}")
+        shape = [1 if d < 0 else d for d in spec["shape"]]
+        np_type = {"float": "float32", "double": "float64", "string": "object"}.get(dtype, dtype)
+        feeds[spec["name"]] = np.zeros(shape, dtype=np_type if np_type != "object" else object)
+        if np_type == "object":
+            feeds[spec["name"]][...] = ""
+    try:
+        session.run(None, feeds)
+    except MemoryError:
+        raise Refused("a trial inference ran out of memory") from None
+    except Exception as exc:
+        raise Refused(f"a trial inference failed: {_short(exc)}") from None
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def vet(path: Path, feature_width: int) -> dict[str, Any]:
+    import onnx
+    import onnxruntime as ort
+    from google.protobuf.message import DecodeError
+
+    ort.set_default_logger_severity(4)
+    data = path.read_bytes()
+    try:
+        model = onnx.load_model_from_string(data)
+    except (DecodeError, ValueError, RuntimeError) as exc:
+        raise Refused(f"not an ONNX model (it does not parse: {_short(exc)})") from None
+    if model.ir_version <= 0 or not model.graph.output or not model.opset_import:
+        raise Refused("not an ONNX model (no IR version, opset or graph outputs)")
+    _check_no_external_data(model)
+    try:
+        onnx.checker.check_model(model)
+    except Exception as exc:
+        raise Refused(f"onnx.checker: {_short(exc)}") from None
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    try:
+        session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise Refused(f"onnxruntime cannot load it: {_short(exc)}") from None
+    signature = _signature(session)
+    if feature_width:
+        inputs = signature["inputs"]
+        if len(inputs) != 1 or len(inputs[0]["shape"]) != 2:
+            raise Refused(
+                f"feature_width {feature_width} needs one input of shape [-1, width]; the "
+                f"model has {[(i['name'], i['shape']) for i in inputs]}"
+            )
+        width = inputs[0]["shape"][1]
+        if width != feature_width:
+            raise Refused(
+                f"input {inputs[0]['name']!r} has width {'dynamic' if width < 0 else width}, "
+                f"the feature view has {feature_width} values"
+            )
+    _trial_run(session, signature)
+    return signature
+
+
+def main(argv: list[str]) -> int:
+    path, width, memory_mb, cpu_s = Path(argv[0]), int(argv[1]), int(argv[2]), int(argv[3])
+    _limit(memory_mb, cpu_s)
+    try:
+        result: dict[str, Any] = {"ok": True, "signature": vet(path, width)}
+    except Refused as exc:
+        result = {"ok": False, "reason": str(exc)}
+    except MemoryError:
+        result = {"ok": False, "reason": f"vetting ran out of memory (limit {memory_mb} MiB)"}
+    sys.stdout.write(json.dumps(result) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

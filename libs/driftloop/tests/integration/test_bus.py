@@ -213,3 +213,59 @@ async def test_offsets_are_committed_after_handling(kafka):
     finally:
         await broker2.stop()
     assert not set(ids) & set(again)
+
+
+async def test_two_event_types_of_one_topic_share_one_consumer(kafka):
+    """Both handlers of one group see all their events (no partition split),
+    and a type of the topic nobody here handles is skipped, not dead-lettered."""
+    from driftloop.registry.v1.events_pb2 import AliasChanged, ModelVersionRegistered
+    from driftloop.registry.v1.model_pb2 import ModelVersion
+
+    broker, bus = _bus(kafka)
+    group = unique("g")
+    model = unique("m")
+    registered: list[int] = []
+    changed: list[int] = []
+
+    async def on_registered(event: ModelVersionRegistered, ctx: EventContext) -> None:
+        if event.version.model == model:
+            registered.append(event.version.version)
+
+    async def on_changed(event: AliasChanged, ctx: EventContext) -> None:
+        if event.model == model:
+            changed.append(event.version)
+
+    subscribe(broker, bus, topics.MODELS.name, ModelVersionRegistered, on_registered, group=group)
+    subscribe(broker, bus, topics.MODELS.name, AliasChanged, on_changed, group=group)
+    start = await end_offsets(kafka, topics.DEADLETTER.name)
+    await broker.start()
+    try:
+        # Keys spread the events over every partition.
+        events = []
+        for v in range(1, 13):
+            events.append(
+                (
+                    ModelVersionRegistered(
+                        meta=bus.meta(), version=ModelVersion(model=model, version=v)
+                    ),
+                    f"k{v}",
+                )
+            )
+            events.append(
+                (AliasChanged(meta=bus.meta(), model=model, alias="champion", version=v), f"k{v}")
+            )
+        await bus.publish_many(events)
+        await wait_for(lambda: len(registered) == 12 and len(changed) == 12)
+        dead = await read_from(
+            kafka,
+            topics.DEADLETTER.name,
+            start,
+            timeout_s=1,
+            idle_s=0,
+            predicate=lambda r: EventDeadLettered.FromString(r.value).consumer_group == group,
+        )
+    finally:
+        await broker.stop()
+    assert sorted(registered) == list(range(1, 13))
+    assert sorted(changed) == list(range(1, 13))
+    assert dead == []

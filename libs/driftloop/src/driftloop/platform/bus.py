@@ -17,6 +17,7 @@ batch left uncommitted, to be read again.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -230,6 +231,121 @@ class EventBus:
         )
 
 
+class _Subscription:
+    """One consumer of one topic in one group; dispatches by ``ce_type``.
+
+    Several :func:`subscribe` calls for the same topic and group on the same
+    broker share it: two consumers of one group in one process would split
+    the partitions between them and each see only part of the stream.
+    """
+
+    def __init__(self, bus: EventBus, topic: str, group: str) -> None:
+        self.bus = bus
+        self.topic = topic
+        self.group = group
+        self.handlers: dict[str, tuple[type[Message], Handler[Any]]] = {}
+        self.skipped: set[str] = (
+            set(topics.by_name(topic).carries)
+            if topic.startswith("driftloop.") and _known(topic)
+            else set()
+        )
+        self.on_batch: list[Callable[[], Awaitable[None]]] = []
+        self.retries = bus.settings.handler_retries
+        self.backoff = bus.settings.retry_backoff_s
+
+    def add(self, event_type: type[Message], handler: Handler[Any]) -> None:
+        name = event_type.DESCRIPTOR.full_name
+        if name in self.handlers:
+            raise ValueError(f"{name} on {self.topic} already has a handler in {self.group}")
+        self.handlers[name] = (event_type, handler)
+
+    def _only_type(self) -> str:
+        return next(iter(self.handlers)) if len(self.handlers) == 1 else ""
+
+    async def handle_batch(self, records: Iterable[ConsumerRecord]) -> None:
+        for record in records:
+            await self.handle_one(record)
+        for hook in self.on_batch:
+            await hook()
+
+    async def handle_one(self, record: ConsumerRecord) -> None:
+        ctx = context_from(
+            _headers(record), topic=record.topic, partition=record.partition, offset=record.offset
+        )
+        # Without a ce_type header (a producer that is not driftloop's) the
+        # payload is taken as the one handled type, if there is just one.
+        name = ctx.type or self._only_type()
+        if name not in self.handlers:
+            if name in self.skipped:
+                return  # another event type of this topic, for other consumers
+            wanted = ", ".join(self.handlers)
+            await self._dead_letter(
+                record,
+                f"ce_type {ctx.type!r} is not handled here ({wanted})",
+                "WrongType",
+                0,
+                wanted,
+            )
+            return
+        event_type, handler = self.handlers[name]
+        try:
+            event = event_type.FromString(record.value or b"")
+        except DecodeError as exc:
+            await self._dead_letter(
+                record, f"cannot decode as {name}: {exc}", "DecodeError", 0, name
+            )
+            return
+        with structlog.contextvars.bound_contextvars(event_id=ctx.id, topic=record.topic):
+            for attempt in range(1, self.retries + 1):
+                try:
+                    await handler(event, ctx)
+                    EVENTS_HANDLED.labels(record.topic, name).inc()
+                    return
+                except Reject as exc:
+                    await self._dead_letter(record, str(exc), "Reject", attempt, name)
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning(
+                        "event.handler_failed",
+                        attempt=attempt,
+                        error=repr(exc),
+                        exc_info=attempt == self.retries,
+                    )
+                    if attempt == self.retries:
+                        await self._dead_letter(
+                            record, repr(exc), type(exc).__name__, attempt, name
+                        )
+                        return
+                    await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+
+    async def _dead_letter(
+        self, record: ConsumerRecord, reason: str, error_type: str, attempts: int, expected: str
+    ) -> None:
+        await self.bus.dead_letter(
+            record,
+            reason=reason,
+            error_type=error_type,
+            group=self.group,
+            attempts=attempts,
+            expected=expected,
+        )
+
+
+def _known(topic: str) -> bool:
+    try:
+        topics.by_name(topic)
+    except KeyError:
+        return False
+    return True
+
+
+_SUBSCRIPTIONS: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], _Subscription]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def subscribe(
     target: KafkaBroker | KafkaRouter,
     bus: EventBus,
@@ -249,101 +365,49 @@ def subscribe(
     idempotent (events can be redelivered after a crash). See the module
     docstring for the retry, dead-letter and commit policy.
 
+    Calling it again for another event type of the same topic and group adds
+    a handler to the same consumer (events are dispatched by ``ce_type``).
+    Event types the topic carries that have no handler here are skipped (and
+    committed); anything else is dead-lettered as the wrong type.
+
     ``on_batch`` (optional) runs after every event of a fetched batch was
     handled and before its offsets are committed: a handler can publish
     without waiting and await the acknowledgements there. If it raises, the
     batch is not committed and is read again.
 
-    ``ignore_types`` (optional): full names of other event types that share
-    the topic (e.g. ``driftloop.registry.v1.ModelVersionRegistered`` next to
-    ``AliasChanged``); they are skipped and committed instead of being
-    dead-lettered as the wrong type.
+    ``ignore_types`` (optional): further event type names to skip.
     """
-    expected = event_type.DESCRIPTOR.full_name
-    skipped = frozenset(ignore_types)
-    retries = bus.settings.handler_retries
-    backoff = bus.settings.retry_backoff_s
+    registry = _SUBSCRIPTIONS.setdefault(target, {})
+    sub = registry.get((topic, group))
+    if sub is None:
+        sub = registry[(topic, group)] = _Subscription(bus, topic, group)
+        _register(target, sub, max_records=max_records, from_beginning=from_beginning)
+    sub.add(event_type, handler)
+    sub.skipped.update(ignore_types)
+    if on_batch is not None:
+        sub.on_batch.append(on_batch)
 
-    async def handle_one(record: ConsumerRecord) -> None:
-        ctx = context_from(
-            _headers(record), topic=record.topic, partition=record.partition, offset=record.offset
-        )
-        if ctx.type in skipped:
-            return
-        try:
-            event = event_type.FromString(record.value or b"")
-        except DecodeError as exc:
-            await bus.dead_letter(
-                record,
-                reason=f"cannot decode as {expected}: {exc}",
-                error_type="DecodeError",
-                group=group,
-                attempts=0,
-                expected=expected,
-            )
-            return
-        if ctx.type and ctx.type != expected:
-            await bus.dead_letter(
-                record,
-                reason=f"ce_type {ctx.type!r} is not {expected}",
-                error_type="WrongType",
-                group=group,
-                attempts=0,
-                expected=expected,
-            )
-            return
-        with structlog.contextvars.bound_contextvars(event_id=ctx.id, topic=record.topic):
-            for attempt in range(1, retries + 1):
-                try:
-                    await handler(event, ctx)
-                    EVENTS_HANDLED.labels(record.topic, expected).inc()
-                    return
-                except Reject as exc:
-                    await bus.dead_letter(
-                        record,
-                        reason=str(exc),
-                        error_type="Reject",
-                        group=group,
-                        attempts=attempt,
-                        expected=expected,
-                    )
-                    return
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    log.warning(
-                        "event.handler_failed",
-                        attempt=attempt,
-                        error=repr(exc),
-                        exc_info=attempt == retries,
-                    )
-                    if attempt == retries:
-                        await bus.dead_letter(
-                            record,
-                            reason=repr(exc),
-                            error_type=type(exc).__name__,
-                            group=group,
-                            attempts=attempt,
-                            expected=expected,
-                        )
-                        return
-                    await asyncio.sleep(backoff * 2 ** (attempt - 1))
 
+def _register(
+    target: KafkaBroker | KafkaRouter,
+    sub: _Subscription,
+    *,
+    max_records: int,
+    from_beginning: bool,
+) -> None:
     @target.subscriber(
-        topic,
-        group_id=group,
+        sub.topic,
+        group_id=sub.group,
         batch=True,
         max_records=max_records,
         auto_offset_reset="earliest" if from_beginning else "latest",
         # Commit after the batch was handled; on an error that escaped (the
-        # dead-letter publish failed) seek back so the batch is read again.
+        # dead-letter publish failed, or an on_batch hook) seek back so the
+        # batch is read again.
         ack_policy=AckPolicy.NACK_ON_ERROR,
         parser=_safe_parse,
         decoder=lambda msg: msg.body,
-        title=f"{group}:{topic}",
+        title=f"{sub.group}:{sub.topic}",
     )
     async def _consume(_body: Any, message: KafkaMessage) -> None:
-        for record in message.raw_message:
-            await handle_one(record)
-        if on_batch is not None:
-            await on_batch()
+        await sub.handle_batch(message.raw_message)

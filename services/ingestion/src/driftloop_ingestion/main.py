@@ -3,15 +3,62 @@ cases, and runs them in one lifecycle."""
 
 from __future__ import annotations
 
+from driftloop.ingestion.v1.ingestion_service_pb2_grpc import add_IngestionServiceServicer_to_server
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
+from driftloop.platform.spec import load_spec
 
+from driftloop_ingestion.adapters.kafka_publisher import BusPublisher
+from driftloop_ingestion.adapters.sqlite_store import SqliteSchemaStore
+from driftloop_ingestion.domain.bad_rate import BadRateWatch
+from driftloop_ingestion.domain.recent import RecentIds
+from driftloop_ingestion.entrypoints.grpc_api import SERVICE, IngestionServicer
+from driftloop_ingestion.entrypoints.raw_topic import register_raw_consumers
+from driftloop_ingestion.service.catalog import StreamCatalog
+from driftloop_ingestion.service.intake import RecordIntake
+from driftloop_ingestion.service.labels import LabelIntake
 from driftloop_ingestion.settings import IngestionSettings
 
 
-def build() -> ServiceRuntime:
-    settings = load_settings(IngestionSettings)
+def build(settings: IngestionSettings | None = None) -> ServiceRuntime:
+    settings = settings or load_settings(IngestionSettings)
     runtime = ServiceRuntime("ingestion", settings)
+    store = SqliteSchemaStore(settings.data_dir / "ingestion" / "streams.sqlite")
+    catalog = StreamCatalog(
+        store,
+        max_string_length=settings.max_string_length,
+        max_id_length=settings.max_id_length,
+    )
+    publisher = BusPublisher(runtime.bus)
+    seen = RecentIds(settings.seen_max_ids, ttl_s=float("inf"))
+    records = RecordIntake(
+        catalog,
+        publisher,
+        dedupe=RecentIds(settings.dedupe_max_ids, settings.dedupe_window_s),
+        seen=seen,
+        watch=BadRateWatch(
+            settings.bad_rate_threshold,
+            settings.bad_rate_window,
+            settings.bad_rate_min_records,
+            settings.bad_rate_cooldown_s,
+        ),
+    )
+    labels = LabelIntake(catalog, publisher, seen=seen, max_id_length=settings.max_id_length)
+
+    async def load_streams() -> None:
+        catalog.load()
+        if settings.spec is not None:
+            for stream in load_spec(settings.spec).streams:
+                catalog.register(stream)
+
+    async def close_store() -> None:
+        store.close()
+
+    runtime.on_start(load_streams)
+    runtime.on_stop(close_store)
+    register_raw_consumers(runtime.broker, records, labels, settings)
+    servicer = IngestionServicer(records, labels, catalog, settings)
+    runtime.grpc.add(add_IngestionServiceServicer_to_server, servicer, SERVICE)
     return runtime
 
 

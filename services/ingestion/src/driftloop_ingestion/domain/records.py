@@ -1,0 +1,113 @@
+"""What intake produces: accepted records, rejections with their reason, and
+where each item came from. Plain data, no transport types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+
+class Reason(IntEnum):
+    """Why a record or label was rejected (same numbers as the wire enum)."""
+
+    MALFORMED = 1
+    UNKNOWN_STREAM = 2
+    MISSING_FIELD = 3
+    WRONG_TYPE = 4
+    OUT_OF_RANGE = 5
+    UNKNOWN_CATEGORY = 6
+    TOO_LONG = 7
+    OVERSIZED = 8
+    UNKNOWN_FIELD = 9
+    BATCH_TOO_LARGE = 10
+    INVALID_LABEL = 11
+    INVALID_TIMESTAMP = 12
+
+    @property
+    def label(self) -> str:
+        """Lower-case name, for metrics and logs."""
+        return self.name.lower()
+
+
+class Rejected(Exception):
+    """A record or label failed validation; ``field`` names the culprit."""
+
+    def __init__(self, reason: Reason, field: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaOrigin:
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class GrpcOrigin:
+    peer: str
+    method: str
+    request_id: str
+    index: int
+
+
+Origin = KafkaOrigin | GrpcOrigin
+
+
+@dataclass(slots=True)
+class ValidRecord:
+    """A record that passed its stream's schema."""
+
+    record_id: str
+    id_given: bool
+    stream: str
+    schema_version: int
+    entity_id: str
+    event_time: datetime | None
+    fields: dict[str, Any]
+    origin: Origin | None = None
+
+
+@dataclass(slots=True)
+class DeadLetter:
+    """A rejected record or label, with everything needed to find and replay it."""
+
+    event_id: str
+    stream: str
+    original: bytes
+    reason: Reason
+    field: str
+    message: str
+    origin: Origin | None
+    headers: dict[str, bytes] = field(default_factory=dict)
+    is_label: bool = False
+    caused_by: str = ""
+
+
+@dataclass(slots=True)
+class ValidLabel:
+    """Ground truth for a record (which may not have been seen yet)."""
+
+    event_id: str
+    stream: str
+    record_id: str
+    value: Any
+    label_time: datetime
+    record_seen: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BadRateAlert:
+    """A stream's rejected share passed its threshold."""
+
+    stream: str
+    rate: float
+    threshold: float
+    window_records: int
+    window_rejected: int
+    rejected_by_reason: dict[str, int]

@@ -125,6 +125,20 @@ class Platform:
                 )
             await asyncio.sleep(0.2)
 
+    async def kill(self, name: str) -> None:
+        """kill -9 one service, as a crash would."""
+        child = self.children[name]
+        assert child.process is not None
+        with contextlib.suppress(ProcessLookupError):
+            child.process.kill()
+        await child.process.wait()
+
+    async def restart(self, name: str) -> None:
+        """Start a service again (after it died) and wait until it is healthy."""
+        child = self.children[name]
+        await self._spawn(name, child.log_path)
+        await self._wait_healthy(self.children[name], lambda msg: None)
+
     async def watch(self, stop: asyncio.Event, on_exit: Callable[[Child], None]) -> None:
         """Until ``stop`` is set, report any service that exits on its own."""
         reported: set[str] = set()

@@ -76,6 +76,8 @@ class DemoRun:
     ended_at: float = 0.0
     #: Seconds from ingesting a record to sending its label.
     label_lags: list[float] = field(default_factory=list)
+    #: Accepted record ids and when (seconds since start) they were accepted.
+    accepted_at: dict[str, float] = field(default_factory=dict)
 
     def now(self) -> float:
         return time.monotonic() - self.timeline.started
@@ -185,6 +187,7 @@ async def _ingest(
             run.counters.rejected += 1
             continue
         run.counters.accepted += 1
+        run.accepted_at[rec.record_id] = run.now()
         now = time.monotonic()
         heapq.heappush(labels, (now + config.label_delay_s, rec.record_id, rec.label, now))
         task = asyncio.create_task(_predict(client, config, run, rec, in_flight))

@@ -1,0 +1,158 @@
+"""The closed loop end to end: six real processes, the real broker, real gRPC,
+and the demo's producer, prediction client and labeller driving them."""
+
+import asyncio
+
+import pytest
+from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
+from driftloop.platform import topics
+from driftloop.platform.testing import read_from
+from driftloop.serving.v1.events_pb2 import PredictionMade
+from driftloop_cli.demo.run import DemoConfig, DemoRun, run_demo, summary
+from driftloop_cli.supervisor import Platform
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+
+async def _run(platform: Platform, **config) -> tuple[DemoRun, dict]:
+    settings = platform.settings
+    run = await run_demo(DemoConfig(**config), settings.kafka, settings.address_of)
+    return run, summary(run)
+
+
+def _version(event) -> int:
+    return int(event.body.get("version", 0))
+
+
+async def test_abrupt_drift_is_retrained_canaried_and_promoted(platform):
+    run, s = await _run(
+        platform,
+        duration_s=200,
+        rate=120,
+        drift="abrupt",
+        drift_at=0.3,
+        label_delay_s=3,
+        stop_after_loop_s=25,
+    )
+    tl = run.timeline
+    assert s["counts"]["prediction_failures"] == 0, s["counts"]
+    assert run.onset_at is not None
+
+    # Exactly one retrain after the change, and it became the champion.
+    drift = tl.first("DriftDetected", after=run.onset_at)
+    assert drift is not None, s["events"]
+    requested = [e for e in tl.of("TrainingRequested") if e.at >= run.onset_at]
+    assert len(requested) == 1, s["events"]
+    completed = next(
+        e for e in tl.of("TrainingCompleted") if e.body["run_id"] == requested[0].body["run_id"]
+    )
+    assert completed.body["gate_passed"] is True
+    new_version = _version(completed)
+    assert s["verdict"] == "VERDICT_PROMOTE", s["events"]
+    promoted = [
+        e
+        for e in tl.of("AliasChanged")
+        if e.body["alias"] == "champion" and _version(e) == new_version
+    ]
+    assert promoted, s["events"]
+
+    # Every step is an event, linked by causation from the drift onwards.
+    assert requested[0].body["drift_id"] == drift.event_id
+    assert requested[0].causation_id == drift.event_id
+    candidate = next(
+        e
+        for e in tl.of("AliasChanged")
+        if e.body["alias"] == "candidate" and _version(e) == new_version
+    )
+    started = next(
+        e for e in tl.of("RolloutStarted") if int(e.body["candidate"]["version"]) == new_version
+    )
+    decided = next(
+        e for e in tl.of("RolloutDecided") if int(e.body["candidate"]["version"]) == new_version
+    )
+    for event in (requested[0], completed, candidate, started, decided, promoted[0]):
+        assert event.correlation_id == drift.event_id, (event.type, event.correlation_id)
+    assert started.causation_id == candidate.event_id
+    assert promoted[0].causation_id == decided.event_id
+    assert tl.first("RolloutCompleted", after=promoted[0].at) is not None
+
+    # The platform recovered: back within 5 points of the accuracy before drift.
+    acc = s["accuracy"]
+    assert acc["after_recovery"] is not None, s
+    assert acc["after_recovery"] >= acc["before_drift"] - 0.05, acc
+
+
+async def test_a_bad_candidate_is_rolled_back_and_the_champion_never_changes(platform):
+    run, s = await _run(
+        platform,
+        duration_s=150,
+        rate=120,
+        drift="none",
+        bad_candidate=True,
+        label_delay_s=3,
+        stop_after_loop_s=5,
+    )
+    tl = run.timeline
+    assert run.bad_candidate_version > 0, s["counts"]
+    decided = [
+        e
+        for e in tl.of("RolloutDecided")
+        if int(e.body["candidate"]["version"]) == run.bad_candidate_version
+    ]
+    assert [e.body["verdict"] for e in decided] == ["VERDICT_ROLLBACK"], s["events"]
+    champions = [_version(e) for e in tl.of("AliasChanged") if e.body["alias"] == "champion"]
+    assert len(champions) == 1 and champions[0] != run.bad_candidate_version, champions
+    assert s["counts"]["prediction_failures"] == 0, s["counts"]
+    assert s["counts"]["predicted"] > 0
+
+
+async def test_no_drift_no_retrain_no_rollout(platform):
+    run, s = await _run(platform, duration_s=100, rate=120, drift="none", label_delay_s=3)
+    tl = run.timeline
+    assert tl.champion > 0, s["events"]
+    assert tl.of("DriftDetected") == []
+    assert len(tl.of("TrainingRequested")) == 1  # the initial model only
+    assert tl.of("RolloutStarted") == []
+    assert s["counts"]["prediction_failures"] == 0
+
+
+async def test_the_loop_survives_kill_9_of_feature_and_monitoring(platform):
+    config = dict(
+        duration_s=200,
+        rate=120,
+        drift="abrupt",
+        drift_at=0.35,
+        label_delay_s=3,
+        stop_after_loop_s=15,
+    )
+    demo = asyncio.create_task(_run(platform, **config))
+
+    async def crash_and_restart(name: str, when) -> None:
+        while not when():
+            await asyncio.sleep(0.2)
+        await platform.kill(name)
+        await platform.restart(name)
+
+    started = asyncio.get_running_loop().time()
+    await crash_and_restart("feature", lambda: asyncio.get_running_loop().time() - started > 35)
+    await crash_and_restart("monitoring", lambda: asyncio.get_running_loop().time() - started > 85)
+    run, s = await demo
+    assert s["verdict"] == "VERDICT_PROMOTE", s["events"]
+    assert s["counts"]["prediction_failures"] == 0, s["counts"]
+    assert s["counts"]["accepted"] == s["counts"]["sent"]
+
+    # No record was lost: every accepted record has its feature vector, and
+    # every record accepted once a champion served was scored (after dedupe).
+    ours = set(run.accepted_at)
+    kafka = platform.settings.kafka
+    vectors = await read_from(
+        kafka, topics.FEATURES.name, None, timeout_s=20, idle_s=2, count=len(ours)
+    )
+    vector_ids = {FeatureVectorComputed.FromString(r.value).record_id for r in vectors}
+    assert ours <= vector_ids, f"{len(ours - vector_ids)} records have no vector"
+    champion_at = run.timeline.first("ModelLoaded")
+    assert champion_at is not None
+    predictions = await read_from(kafka, topics.PREDICTIONS.name, None, timeout_s=20, idle_s=2)
+    predicted_ids = {PredictionMade.FromString(r.value).record_id for r in predictions}
+    due = {rid for rid, at in run.accepted_at.items() if at > champion_at.at + 2}
+    assert due and due <= predicted_ids, f"{len(due - predicted_ids)} records never predicted"

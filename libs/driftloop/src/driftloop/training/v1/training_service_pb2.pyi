@@ -8,16 +8,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class StartTrainingRequest(_message.Message):
-    __slots__ = ("model", "window", "reason", "seed")
+    __slots__ = ("model", "window", "reason", "seed", "snapshot_id")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     WINDOW_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
     model: str
     window: _run_pb2.DataWindow
     reason: str
     seed: int
-    def __init__(self, model: _Optional[str] = ..., window: _Optional[_Union[_run_pb2.DataWindow, _Mapping]] = ..., reason: _Optional[str] = ..., seed: _Optional[int] = ...) -> None: ...
+    snapshot_id: str
+    def __init__(self, model: _Optional[str] = ..., window: _Optional[_Union[_run_pb2.DataWindow, _Mapping]] = ..., reason: _Optional[str] = ..., seed: _Optional[int] = ..., snapshot_id: _Optional[str] = ...) -> None: ...
 
 class StartTrainingResponse(_message.Message):
     __slots__ = ("run_id", "accepted", "message")

@@ -1,0 +1,61 @@
+"""Kafka subscribers: thin adapters from events to the use cases. Bad input
+raises :class:`Reject`, so the bus dead-letters it with the reason."""
+
+from __future__ import annotations
+
+from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
+from driftloop.ingestion.v1.events_pb2 import LabelReceived
+from driftloop.monitoring.v1.events_pb2 import DriftDetected
+from driftloop.platform import topics
+from driftloop.platform.bus import EventBus, Reject, subscribe
+from driftloop.platform.envelope import EventContext
+from driftloop.platform.errors import InvalidArgument, NotFound
+from driftloop.registry.v1.events_pb2 import AliasChanged
+
+from driftloop_training.entrypoints.converters import dt, label_value
+from driftloop_training.service.dataset import Dataset
+from driftloop_training.service.triggers import Triggers
+
+
+def register(broker, bus: EventBus, dataset: Dataset, triggers: Triggers, group: str) -> None:
+    async def on_vector(event: FeatureVectorComputed, ctx: EventContext) -> None:
+        if not event.HasField("event_time"):
+            raise Reject("FeatureVectorComputed.event_time is missing")
+        try:
+            dataset.add_vector(
+                event.record_id,
+                event.view,
+                event.view_version,
+                event.entity_id,
+                dt(event.event_time),
+                list(event.feature_names),
+                list(event.values),
+            )
+        except InvalidArgument as exc:
+            raise Reject(f"FeatureVectorComputed: {exc}") from None
+
+    async def on_label(event: LabelReceived, ctx: EventContext) -> None:
+        when = dt(event.label_time, event.HasField("label_time")) or dt(event.meta.occurred_at)
+        try:
+            dataset.add_label(event.record_id, label_value(event.label), when)
+        except InvalidArgument as exc:
+            raise Reject(f"LabelReceived: {exc}") from None
+
+    async def on_drift(event: DriftDetected, ctx: EventContext) -> None:
+        try:
+            await triggers.on_drift(
+                event.model.name,
+                event.drift_id,
+                dt(event.change_started_at, event.HasField("change_started_at")),
+                event.meta.event_id or ctx.id,
+            )
+        except (NotFound, InvalidArgument) as exc:
+            raise Reject(f"DriftDetected: {exc}") from None
+
+    async def on_alias(event: AliasChanged, ctx: EventContext) -> None:
+        triggers.on_alias_changed(event.model, event.alias, event.version)
+
+    subscribe(broker, bus, topics.FEATURES.name, FeatureVectorComputed, on_vector, group=group)
+    subscribe(broker, bus, topics.LABELS.name, LabelReceived, on_label, group=group)
+    subscribe(broker, bus, topics.DRIFT.name, DriftDetected, on_drift, group=group)
+    subscribe(broker, bus, topics.MODELS.name, AliasChanged, on_alias, group=group)

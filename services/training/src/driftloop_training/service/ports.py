@@ -1,0 +1,92 @@
+"""What the use cases need from the outside, as small protocols; adapters
+and entrypoints implement them (and tests use fakes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from driftloop_training.domain.profile import Profile
+from driftloop_training.domain.runs import Run
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    task: str
+    feature_names: list[str]
+    X: np.ndarray
+    y: np.ndarray
+    seed: int
+    builtin: str | None
+    callable: str | None
+    params: dict[str, Any]
+    timeout_s: float
+    memory_mb: int
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    artifact: bytes
+    library_versions: dict[str, str]
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """What training needs to know about a registered version."""
+
+    model: str
+    version: int
+    feature_view: str = ""
+    feature_view_version: int = 0
+
+
+@dataclass(frozen=True)
+class Registration:
+    model: str
+    artifact: bytes
+    task: str
+    run_id: str
+    snapshot_id: str
+    parent_version: int
+    feature_view: str
+    feature_view_version: int
+    feature_width: int
+    profile: Profile
+    caused_by_event_id: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+
+class Registry(Protocol):
+    async def aliased(self, model: str, alias: str) -> VersionInfo | None: ...
+
+    async def download(self, model: str, version: int) -> bytes: ...
+
+    async def register(self, registration: Registration) -> int: ...
+
+    async def set_alias(
+        self, model: str, alias: str, version: int, expected: int, reason: str, caused_by: str
+    ) -> None: ...
+
+
+class RunEvents(Protocol):
+    async def requested(self, run: Run) -> None: ...
+
+    async def started(self, run: Run) -> None: ...
+
+    async def completed(self, run: Run, event_id: str) -> None: ...
+
+    async def failed(self, run: Run) -> None: ...
+
+
+class Trainer(Protocol):
+    async def train(self, job: TrainJob) -> TrainResult: ...
+
+
+class Scorer(Protocol):
+    def predict(self, artifact: bytes, X: np.ndarray, task: str) -> tuple[np.ndarray, np.ndarray]:
+        """(label or value, probabilities; empty for regression)."""
+        ...

@@ -1,0 +1,401 @@
+"""Use cases around runs: accept a trigger (debounced), then carry the run
+through snapshot → train (worker process) → evaluate against the champion →
+register → alias, publishing every transition."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import structlog
+from driftloop.platform.errors import Conflict, InvalidArgument, NotFound
+from driftloop.platform.spec import ModelSpec, Spec
+
+from driftloop_training.domain.dataset import NotEnoughData, select, to_frame
+from driftloop_training.domain.debounce import Decision, decide
+from driftloop_training.domain.evaluation import (
+    classification_metrics,
+    gate,
+    regression_metrics,
+)
+from driftloop_training.domain.profile import build_profile
+from driftloop_training.domain.runs import Run, RunFailed, RunState, Snapshot, Trigger, Window
+from driftloop_training.service.ports import (
+    Registration,
+    Registry,
+    RunEvents,
+    Scorer,
+    Trainer,
+    TrainJob,
+)
+from driftloop_training.settings import TrainingSection
+
+log = structlog.get_logger(__name__)
+
+WINDOW_POLICIES = ("since_drift", "last_n", "all")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class Runs:
+    """Starts and carries out training runs; one per model at a time."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        store,  # SqliteStore (duck-typed: the use cases only call its methods)
+        registry: Registry,
+        events: RunEvents,
+        trainer: Trainer,
+        scorer: Scorer,
+        settings: TrainingSection,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        self.spec = spec
+        self.store = store
+        self.registry = registry
+        self.events = events
+        self.trainer = trainer
+        self.scorer = scorer
+        self.settings = settings
+        self.clock = clock
+        self._lock = asyncio.Lock()
+        self._slots = asyncio.Semaphore(settings.max_concurrent_runs)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def model(self, name: str) -> ModelSpec:
+        model = self.spec.model(name)
+        if model is None:
+            raise NotFound(f"model {name!r} is not in the spec")
+        return model
+
+    def default_window(self, model: ModelSpec, start: datetime | None = None) -> Window:
+        p = model.training
+        return Window(policy=p.window, min_rows=p.min_rows, start=start, last_n=p.last_n)
+
+    async def request(
+        self,
+        model_name: str,
+        trigger: Trigger,
+        *,
+        window: Window | None = None,
+        drift_id: str = "",
+        cause_id: str = "",
+        correlation_id: str = "",
+        seed: int = 0,
+        snapshot_id: str = "",
+    ) -> tuple[Run | None, Decision]:
+        """Accept (and start) or refuse a run for ``model_name``."""
+        model = self.model(model_name)
+        window = window or self.default_window(model)
+        if window.policy not in WINDOW_POLICIES:
+            raise InvalidArgument(
+                f"window.policy {window.policy!r} is not one of {WINDOW_POLICIES}"
+            )
+        if snapshot_id and self.store.load_snapshot(snapshot_id) is None:
+            raise NotFound(f"snapshot {snapshot_id!r} does not exist")
+        async with self._lock:
+            now = self.clock()
+            seen = bool(drift_id) and self.store.drift_seen(model.name, drift_id)
+            decision = decide(
+                trigger,
+                recent_runs=self.store.recent_runs(model.name, now - timedelta(hours=1)),
+                drift_seen=seen,
+                now=now,
+                cooldown_s=model.training.cooldown_s,
+                max_runs_per_hour=model.training.max_runs_per_hour,
+            )
+            if trigger is Trigger.DRIFT and drift_id:
+                self.store.mark_drift_seen(model.name, drift_id, now)
+            if not decision.accepted:
+                log.info(
+                    "training.trigger_refused",
+                    model=model.name,
+                    trigger=trigger.name,
+                    drift_id=drift_id,
+                    reason=decision.reason,
+                )
+                return None, decision
+            trainer = model.trainer
+            run = Run(
+                run_id=f"run-{uuid.uuid4().hex[:16]}",
+                model=model.name,
+                trigger=trigger,
+                state=RunState.REQUESTED,
+                created_at=now,
+                window=window,
+                seed=seed or trainer.seed,
+                trainer=trainer.callable or f"builtin:{trainer.builtin}",
+                drift_id=drift_id,
+                cause_id=cause_id,
+                correlation_id=correlation_id or drift_id or cause_id,
+                requested_event_id=uuid.uuid4().hex,
+                params={k: str(v) for k, v in sorted(trainer.params.items())},
+                pinned_snapshot_id=snapshot_id,
+            )
+            self.store.save_run(run)
+        log.info("training.requested", model=run.model, run_id=run.run_id, trigger=trigger.name)
+        await self.events.requested(run)
+        self._tasks[run.run_id] = asyncio.create_task(self._execute(run))
+        return run, decision
+
+    def get(self, run_id: str) -> Run:
+        run = self.store.get_run(run_id)
+        if run is None:
+            raise NotFound(f"run {run_id!r} does not exist")
+        return run
+
+    async def wait_idle(self) -> None:
+        """Wait for every run in progress (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
+    async def recover(self) -> None:
+        """Runs left active by a crash or stop cannot resume: mark them failed."""
+        for run in self.store.active_runs():
+            if run.run_id not in self._tasks:
+                await self._fail(
+                    run, RunFailed("interrupted", "the service stopped during the run")
+                )
+
+    async def stop(self) -> None:
+        for task in list(self._tasks.values()):
+            task.cancel()
+        await self.wait_idle()
+
+    # --- one run ------------------------------------------------------------
+
+    async def _execute(self, run: Run) -> None:
+        try:
+            async with self._slots:
+                await self._carry_out(run)
+        except RunFailed as failure:
+            await self._fail(run, failure)
+        except asyncio.CancelledError:
+            await self._fail(run, RunFailed("interrupted", "the service stopped during the run"))
+        except Exception as exc:
+            log.exception("training.run_crashed", run_id=run.run_id)
+            await self._fail(run, RunFailed("internal", f"{type(exc).__name__}: {exc}"))
+        finally:
+            self._tasks.pop(run.run_id, None)
+
+    async def _fail(self, run: Run, failure: RunFailed) -> None:
+        run.state = RunState.FAILED
+        run.error = failure.reason
+        run.failure_kind = failure.kind
+        run.finished_at = self.clock()
+        self.store.save_run(run)
+        log.warning("training.failed", run_id=run.run_id, kind=failure.kind, reason=failure.reason)
+        try:
+            await self.events.failed(run)
+        except Exception as exc:  # the run is recorded failed either way
+            log.error("training.failed_event_lost", run_id=run.run_id, error=repr(exc))
+
+    async def _carry_out(self, run: Run) -> None:
+        model = self.model(run.model)
+        view = self.spec.view(model.feature_view)
+        assert view is not None  # the spec validated its references
+        frame, snapshot = await self._snapshot(run, model, view.name, view.version)
+        run.state, run.snapshot, run.started_at = RunState.RUNNING, snapshot, self.clock()
+        self.store.save_run(run)
+        await self.events.started(run)
+
+        X_train, y_train = frame.train
+        X_hold, y_hold = frame.holdout
+        if model.task == "classification" and len(np.unique(y_train)) < 2:
+            raise RunFailed("not_enough_data", "the training rows have a single class")
+        result = await self.trainer.train(
+            TrainJob(
+                task=model.task,
+                feature_names=frame.feature_names,
+                X=X_train,
+                y=y_train,
+                seed=run.seed,
+                builtin=None if model.trainer.callable else model.trainer.builtin,
+                callable=model.trainer.callable,
+                params=dict(model.trainer.params),
+                timeout_s=model.trainer.timeout_s,
+                memory_mb=model.trainer.memory_mb,
+            )
+        )
+        run.library_versions = result.library_versions
+        run.metrics = await self._evaluate(result.artifact, X_hold, y_hold, model.task)
+
+        champion = await self._registry_call(self.registry.aliased(model.name, "champion"))
+        champion_metrics: dict[str, float] | None = None
+        if champion is not None:
+            run.champion_version = champion.version
+            champion_metrics = await self._champion_metrics(
+                champion, view.name, view.version, X_hold, y_hold, model.task
+            )
+            run.champion_metrics = champion_metrics or {}
+
+        predictions, _ = await asyncio.to_thread(
+            self.scorer.predict, result.artifact, X_train, model.task
+        )
+        profile = build_profile(
+            X_train,
+            y_train,
+            predictions,
+            frame.feature_names,
+            model.task,
+            bins=self.settings.profile_bins,
+        )
+        completion_id = uuid.uuid4().hex
+        run.version = await self._registry_call(
+            self.registry.register(
+                Registration(
+                    model=model.name,
+                    artifact=result.artifact,
+                    task=model.task,
+                    run_id=run.run_id,
+                    snapshot_id=snapshot.snapshot_id,
+                    parent_version=champion.version if champion else 0,
+                    feature_view=view.name,
+                    feature_view_version=view.version,
+                    feature_width=len(frame.feature_names),
+                    profile=profile,
+                    caused_by_event_id=completion_id,
+                    metrics=run.metrics,
+                    tags={
+                        "trainer": run.trainer,
+                        "seed": str(run.seed),
+                        "trigger": run.trigger.name.lower(),
+                        "drift_id": run.drift_id,
+                    },
+                    description=f"{run.trigger.name.lower()} run {run.run_id}",
+                )
+            )
+        )
+        await self._decide_alias(run, model, champion is not None, champion_metrics, completion_id)
+        run.state, run.finished_at = RunState.COMPLETED, self.clock()
+        self.store.save_run(run)
+        log.info(
+            "training.completed",
+            run_id=run.run_id,
+            model=run.model,
+            version=run.version,
+            gate_passed=run.gate_passed,
+            reason=run.gate_reason,
+        )
+        await self.events.completed(run, completion_id)
+
+    async def _snapshot(self, run: Run, model: ModelSpec, view: str, version: int):
+        if run.pinned_snapshot_id:
+            loaded = self.store.load_snapshot(run.pinned_snapshot_id)
+            if loaded is None:
+                raise RunFailed("not_enough_data", f"snapshot {run.pinned_snapshot_id} is gone")
+            snapshot, frame = loaded
+            return frame, snapshot
+        waited_until = self.clock() + timedelta(seconds=self.settings.label_wait_s)
+        while True:
+            try:
+                rows = select(self.store.labelled_rows(view, version), run.window)
+                break
+            except NotEnoughData as exc:
+                if self.clock() >= waited_until:
+                    raise RunFailed("not_enough_data", str(exc)) from None
+            await asyncio.sleep(self.settings.poll_s)
+        names = self.store.feature_names(view, version)
+        try:
+            frame = to_frame(rows, names, model.training.holdout_fraction, model.task)
+        except ValueError as exc:
+            raise RunFailed("not_enough_data", str(exc)) from None
+        digest = frame.content_sha256()
+        snapshot = Snapshot(
+            snapshot_id="snap-"
+            + hashlib.sha256(f"{view}:{version}:{digest}".encode()).hexdigest()[:20],
+            feature_view=view,
+            feature_view_version=version,
+            start=frame.event_times[0],
+            end=frame.event_times[-1],
+            rows=frame.rows,
+            holdout_rows=frame.holdout_rows,
+            content_sha256=digest,
+        )
+        self.store.save_snapshot(snapshot, frame)
+        return frame, snapshot
+
+    async def _evaluate(self, artifact: bytes, X, y, task: str) -> dict[str, float]:
+        label, probabilities = await asyncio.to_thread(self.scorer.predict, artifact, X, task)
+        if task == "classification":
+            return classification_metrics(y, label, probabilities)
+        return regression_metrics(y, label)
+
+    async def _champion_metrics(self, champion, view: str, version: int, X, y, task: str):
+        if champion.feature_view and (champion.feature_view, champion.feature_view_version) != (
+            view,
+            version,
+        ):
+            log.info("training.champion_not_comparable", champion=champion.version)
+            return None
+        try:
+            artifact = await self._registry_call(
+                self.registry.download(champion.model, champion.version)
+            )
+            return await self._evaluate(artifact, X, y, task)
+        except RunFailed:
+            raise
+        except Exception as exc:
+            log.warning("training.champion_unscorable", error=repr(exc))
+            return None
+
+    async def _decide_alias(self, run, model, has_champion, champion_metrics, completion_id):
+        p = model.training
+        if not has_champion:
+            # The loop's first model: no rollout to compare against, it serves directly.
+            reason = "first version of the model becomes the champion"
+            try:
+                await self._registry_call(
+                    self.registry.set_alias(
+                        model.name, "champion", run.version, 0, reason, completion_id
+                    )
+                )
+                run.gate_passed, run.gate_reason = True, reason
+            except Conflict as exc:
+                run.gate_passed, run.gate_reason = False, f"champion set meanwhile: {exc}"
+            return
+        result = gate(
+            run.metrics,
+            champion_metrics,
+            metric=p.gate_metric,
+            margin=p.gate_margin,
+            mode=p.gate,
+            after_drift=run.trigger is Trigger.DRIFT,
+        )
+        run.gate_passed, run.gate_reason = result.passed, result.reason
+        if not result.passed:
+            return
+        for attempt in (1, 2):
+            current = await self._registry_call(self.registry.aliased(model.name, "candidate"))
+            try:
+                await self._registry_call(
+                    self.registry.set_alias(
+                        model.name,
+                        "candidate",
+                        run.version,
+                        current.version if current else 0,
+                        f"gate passed: {result.reason}",
+                        completion_id,
+                    )
+                )
+                return
+            except Conflict as exc:
+                if attempt == 2:
+                    run.gate_passed = False
+                    run.gate_reason = f"{result.reason}; candidate alias conflict: {exc}"
+
+    @staticmethod
+    async def _registry_call(call):
+        try:
+            return await call
+        except (Conflict, NotFound):
+            raise
+        except Exception as exc:
+            raise RunFailed("registry", f"registry call failed: {exc}") from None

@@ -1,0 +1,165 @@
+"""Runs end to end against a fake registry: initial champion, gate,
+reproducibility, debouncing, and trainers that misbehave."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import onnxruntime as ort
+from driftloop.platform.testing import wait_for
+from driftloop.training.v1 import run_pb2, training_service_pb2
+from driftloop_training.domain.runs import RunState, Trigger
+from training_fakes import T0, fill, model_yaml, synthetic
+
+
+def predict(artifact: bytes, X) -> np.ndarray:
+    session = ort.InferenceSession(artifact, providers=["CPUExecutionProvider"])
+    return session.run(["probabilities"], {"input": X.astype(np.float32)})[0]
+
+
+async def test_first_version_becomes_champion_with_lineage_and_profile(harness):
+    h = await harness(model_yaml("m"))
+    fill(h.store, 300)
+    await h.triggers.tick()
+    await h.runs.wait_idle()
+
+    (run,) = h.store.list_runs("m")
+    assert run.trigger is Trigger.INITIAL and run.state is RunState.COMPLETED, run.error
+    assert h.fake.aliases[("m", "champion")] == run.version == 1
+    meta = h.fake.metadata[("m", 1)]
+    assert meta.run_id == run.run_id and meta.dataset_snapshot_id == run.snapshot.snapshot_id
+    assert meta.feature_view == "v" and meta.feature_view_version == 1 and meta.feature_width == 4
+    assert meta.metrics["accuracy"] > 0.8 and {"roc_auc", "log_loss"} <= set(meta.metrics)
+    profile = meta.reference_profile
+    assert [f.name for f in profile.features] == ["f0", "f1", "f2", "f3"]
+    assert sum(profile.features[0].counts) == profile.rows == run.snapshot.rows - 60
+    assert sorted(profile.label.categories) == ["0", "1"] and profile.prediction.count > 0
+    assert run.library_versions["scikit-learn"] and run.seed == 3
+    # The artifact honours the serving contract.
+    session = ort.InferenceSession(h.fake.artifacts[("m", 1)], providers=["CPUExecutionProvider"])
+    assert [(i.name, i.type, i.shape[1]) for i in session.get_inputs()] == [
+        ("input", "tensor(float)", 4)
+    ]
+    assert [o.name for o in session.get_outputs()] == ["label", "probabilities"]
+    assert [e[0] for e in h.events.log] == ["requested", "started", "completed"]
+    # A second tick does not train again: the model has a champion now.
+    await h.triggers.tick()
+    assert len(h.store.list_runs("m")) == 1
+
+
+async def test_worse_model_is_registered_but_not_candidate(harness):
+    h = await harness(
+        model_yaml("m")
+        + model_yaml("m", trainer="callable: 'training_trainers:worse'")
+        .replace("name: m", "name: bad", 1)
+        .replace("name: bad", "name: m2", 0)
+    )
+    fill(h.store, 300)
+    # Champion first (good trainer), then a manual run of a worse trainer on the same model.
+    await h.triggers.tick()
+    await h.runs.wait_idle()
+    assert h.fake.aliases[("m", "champion")] == 1
+    h.runs.spec = h.runs.spec.model_copy(
+        update={
+            "models": tuple(
+                m.model_copy(update={"trainer": h.spec.model("bad").trainer})
+                if m.name == "m"
+                else m
+                for m in h.spec.models
+            )
+        }
+    )
+    reply = await h.client.StartTraining(training_service_pb2.StartTrainingRequest(model="m"))
+    assert reply.accepted, reply.message
+    await h.runs.wait_idle()
+    run = await h.client.GetRun(training_service_pb2.GetRunRequest(run_id=reply.run_id))
+    assert run.state == run_pb2.RUN_STATE_COMPLETED, run.error
+    assert run.version == 2 and not run.gate_passed
+    assert run.metrics["accuracy"] < run.champion_metrics["accuracy"] - 0.5
+    assert ("m", 2) in h.fake.versions  # registered ...
+    assert ("m", "candidate") not in h.fake.aliases  # ... but not the candidate
+    assert h.events.of("completed")[-1][1] == reply.run_id
+
+
+async def test_same_snapshot_and_seed_give_identical_predictions(harness):
+    h = await harness(model_yaml("m", trainer="builtin: hist_gradient_boosting"))
+    fill(h.store, 300)
+    first = await h.client.StartTraining(training_service_pb2.StartTrainingRequest(model="m"))
+    await h.runs.wait_idle()
+    snap = h.store.get_run(first.run_id).snapshot.snapshot_id
+    # More data arrives; the pinned snapshot must not see it.
+    fill(h.store, 100, seed=9, prefix="late")
+    second = await h.client.StartTraining(
+        training_service_pb2.StartTrainingRequest(model="m", snapshot_id=snap)
+    )
+    assert second.accepted, second.message
+    await h.runs.wait_idle()
+    a, b = h.store.get_run(first.run_id), h.store.get_run(second.run_id)
+    assert a.state is b.state is RunState.COMPLETED, (a.error, b.error)
+    assert b.snapshot.snapshot_id == snap and b.seed == a.seed
+    X, _, _ = synthetic(50, seed=42)
+    pa = predict(h.fake.artifacts[("m", a.version)], X)
+    pb = predict(h.fake.artifacts[("m", b.version)], X)
+    assert np.array_equal(pa, pb)
+    # A different seed is a different run of the same data (recorded as such).
+    assert a.params == b.params and a.library_versions == b.library_versions
+
+
+async def test_drift_burst_makes_one_run_and_one_candidate(harness):
+    h = await harness(model_yaml("m", gate_margin=0.5))
+    fill(h.store, 300)
+    await h.triggers.tick()
+    await h.runs.wait_idle()
+    assert h.fake.aliases[("m", "champion")] == 1
+    started = T0 + timedelta(seconds=100)
+    for _ in range(5):
+        await h.triggers.on_drift("m", "drift-a", started, "drift-a")
+    await h.triggers.on_drift("m", "drift-b", started, "drift-b")
+    await h.triggers.on_drift("m", "drift-c", started, "drift-c")
+    await h.runs.wait_idle()
+    # Later duplicates (redelivery) after the run finished are still absorbed.
+    await h.triggers.on_drift("m", "drift-a", started, "drift-a")
+    await h.triggers.on_drift("m", "drift-d", started, "drift-d")
+    await h.runs.wait_idle()
+
+    drift_runs = [r for r in h.store.list_runs("m") if r.trigger is Trigger.DRIFT]
+    assert len(drift_runs) == 1
+    (run,) = drift_runs
+    assert run.state is RunState.COMPLETED and run.drift_id == "drift-a", run.error
+    assert run.snapshot.start >= started and run.snapshot.rows == 200
+    assert [r.alias for r in h.fake.alias_requests] == ["champion", "candidate"]
+    assert h.fake.aliases[("m", "candidate")] == run.version == 2
+    assert h.fake.alias_requests[-1].expected_version == 0
+    assert h.fake.metadata[("m", 2)].parent_version == 1
+
+
+async def test_misbehaving_trainers_fail_runs_and_service_stays_healthy(harness):
+    models = "".join(
+        model_yaml(name, trainer=f"callable: 'training_trainers:{fn}'")
+        for name, fn in [
+            ("raises", "raises"),
+            ("hangs", "hangs"),
+            ("garbage", "garbage"),
+            ("bytes", "garbage_bytes"),
+        ]
+    ).replace("timeout_s: 60", "timeout_s: 4")
+    h = await harness(models, max_concurrent_runs=4)
+    fill(h.store, 150)
+    for name in ("raises", "hangs", "garbage", "bytes"):
+        reply = await h.client.StartTraining(training_service_pb2.StartTrainingRequest(model=name))
+        assert reply.accepted
+    await h.runs.wait_idle()
+    runs = {r.model: r for r in h.store.list_runs()}
+    assert {m: (r.state, r.failure_kind) for m, r in runs.items()} == {
+        "raises": (RunState.FAILED, "trainer_error"),
+        "hangs": (RunState.FAILED, "timeout"),
+        "garbage": (RunState.FAILED, "invalid_output"),
+        "bytes": (RunState.FAILED, "invalid_output"),
+    }
+    assert "boom in user code" in runs["raises"].error
+    assert len(h.events.of("failed")) == 4 and not h.fake.versions
+    # Still serving, and a good run still works afterwards.
+    listed = await h.client.ListRuns(training_service_pb2.ListRunsRequest())
+    assert len(listed.runs) == 4
+    await wait_for(lambda: True)

@@ -1,0 +1,161 @@
+"""Test doubles: an in-process fake of the registry's gRPC API, collecting
+run events, and helpers that build specs and labelled data."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import numpy as np
+from driftloop.platform.spec import Spec, parse_spec
+from driftloop.registry.v1 import model_pb2, registry_service_pb2, registry_service_pb2_grpc
+
+
+class FakeRegistry(registry_service_pb2_grpc.RegistryServiceServicer):
+    """Versions and compare-and-set aliases in memory, like the real registry."""
+
+    def __init__(self) -> None:
+        self.versions: dict[tuple[str, int], model_pb2.ModelVersion] = {}
+        self.artifacts: dict[tuple[str, int], bytes] = {}
+        self.aliases: dict[tuple[str, str], int] = {}
+        self.metadata: dict[tuple[str, int], registry_service_pb2.RegisterModelVersionMetadata] = {}
+        self.alias_requests: list[registry_service_pb2.SetAliasRequest] = []
+
+    async def RegisterModelVersion(self, request_iterator, context):
+        meta, chunks = None, []
+        async for part in request_iterator:
+            if part.HasField("metadata"):
+                meta = part.metadata
+            else:
+                chunks.append(part.chunk)
+        assert meta is not None
+        version = 1 + max((v for (m, v) in self.versions if m == meta.model), default=0)
+        artifact = b"".join(chunks)
+        mv = model_pb2.ModelVersion(
+            model=meta.model,
+            version=version,
+            artifact_sha256=hashlib.sha256(artifact).hexdigest(),
+            artifact_size=len(artifact),
+            metrics=meta.metrics,
+            run_id=meta.run_id,
+            dataset_snapshot_id=meta.dataset_snapshot_id,
+            parent_version=meta.parent_version,
+            feature_view=meta.feature_view,
+            feature_view_version=meta.feature_view_version,
+            reference_profile=meta.reference_profile,
+            task=meta.task,
+        )
+        self.versions[(meta.model, version)] = mv
+        self.artifacts[(meta.model, version)] = artifact
+        self.metadata[(meta.model, version)] = meta
+        return mv
+
+    async def GetModelVersion(self, request, context):
+        version = request.version
+        if request.WhichOneof("selector") == "alias":
+            version = self.aliases.get((request.model, request.alias), 0)
+        if (request.model, version) not in self.versions:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such version")
+        return self.versions[(request.model, version)]
+
+    async def SetAlias(self, request, context):
+        self.alias_requests.append(request)
+        current = self.aliases.get((request.model, request.alias), 0)
+        if request.HasField("expected_version") and request.expected_version != current:
+            await context.abort(grpc.StatusCode.ABORTED, f"alias is at {current}")
+        self.aliases[(request.model, request.alias)] = request.version
+        return registry_service_pb2.AliasHistoryEntry(
+            model=request.model, alias=request.alias, version=request.version
+        )
+
+    async def DownloadArtifact(self, request, context):
+        data = self.artifacts.get((request.model, request.version))
+        if data is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such version")
+        yield registry_service_pb2.ArtifactChunk(data=data, size=len(data))
+
+
+class CollectingEvents:
+    """Records run transitions instead of publishing them."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[str, str, str]] = []
+
+    async def requested(self, run) -> None:
+        self.log.append(("requested", run.run_id, run.drift_id))
+
+    async def started(self, run) -> None:
+        self.log.append(("started", run.run_id, run.drift_id))
+
+    async def completed(self, run, event_id) -> None:
+        self.log.append(("completed", run.run_id, run.drift_id))
+
+    async def failed(self, run) -> None:
+        self.log.append(("failed", run.run_id, run.failure_kind))
+
+    def of(self, kind: str) -> list[tuple[str, str, str]]:
+        return [e for e in self.log if e[0] == kind]
+
+
+SPEC = """
+api_version: driftloop/v1
+streams:
+  - name: s
+    entity_field: e
+    fields:
+      - {{name: e, type: string}}
+      - {{name: x, type: float}}
+    label: {{type: int}}
+feature_views:
+  - name: v
+    stream: s
+    features:
+{features}
+models:
+{models}
+"""
+
+WIDTH = 4
+
+
+def make_spec(models: str) -> Spec:
+    features = "\n".join(
+        f"      - {{name: f{i}, kind: passthrough, field: x}}" for i in range(WIDTH)
+    )
+    return parse_spec(SPEC.format(features=features, models=models))
+
+
+def model_yaml(name: str, trainer: str = "builtin: logistic_regression", **training) -> str:
+    policy = {"min_rows": 100, "cooldown_s": 60, **training}
+    policy_text = ", ".join(f"{k}: {v}" for k, v in policy.items())
+    return (
+        f"  - name: {name}\n    feature_view: v\n    trainer: {{{trainer}, seed: 3, timeout_s: 60}}\n"
+        f"    training: {{{policy_text}}}\n"
+    )
+
+
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+
+
+def synthetic(n: int, seed: int = 0, flip: bool = False):
+    """Rows of a linearly separable-ish binary problem; ``flip`` inverts the concept."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, WIDTH))
+    y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(scale=0.3, size=n) > 0).astype(int)
+    if flip:
+        y = 1 - y
+    times = [T0 + timedelta(seconds=i) for i in range(n)]
+    return X, y, times
+
+
+def fill(store, n: int, seed: int = 0, flip: bool = False, prefix: str = "r", start: int = 0):
+    X, y, times = synthetic(n, seed, flip)
+    names = [f"f{i}" for i in range(WIDTH)]
+    now = datetime.now(UTC)
+    for i in range(n):
+        rid = f"{prefix}{start + i}"
+        t = times[i] + timedelta(seconds=start)
+        store.put_vector(rid, "v", 1, f"e{i % 7}", t, names, X[i].tolist(), now)
+        store.put_label(rid, float(y[i]), t, now)
+    return X, y

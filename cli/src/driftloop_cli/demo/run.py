@@ -44,6 +44,7 @@ class Sample:
 
     at: float
     index: int
+    record_id: str
     concept: int
     label: int
     predicted: int

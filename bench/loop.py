@@ -33,7 +33,6 @@ from driftloop.feature.v1.events_pb2 import FeatureVectorComputed  # noqa: E402
 from driftloop.platform import topics  # noqa: E402
 from driftloop.platform.settings import KafkaSettings, ServiceSettings  # noqa: E402
 from driftloop.platform.testing import free_port, free_port_offset, read_from  # noqa: E402
-
 from driftloop_cli.demo.run import DemoConfig, DemoRun, run_demo, summary  # noqa: E402
 from driftloop_cli.demo.stream import DriftingStream  # noqa: E402
 from driftloop_cli.supervisor import Platform  # noqa: E402

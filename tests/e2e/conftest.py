@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
 from driftloop.platform.settings import KafkaSettings, ServiceSettings
 from driftloop.platform.testing import free_port, free_port_offset
 from driftloop_cli.supervisor import Platform

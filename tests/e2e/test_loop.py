@@ -4,6 +4,7 @@ and the demo's producer, prediction client and labeller driving them."""
 import asyncio
 
 import pytest
+
 from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
 from driftloop.platform import topics
 from driftloop.platform.testing import read_from

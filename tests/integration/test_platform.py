@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+
 from driftloop.ingestion.v1.events_pb2 import LabelReceived
 from driftloop.platform import topics
 from driftloop.platform.bus import EventBus, make_broker

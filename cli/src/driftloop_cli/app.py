@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
 from driftloop.platform.settings import ServiceSettings, SettingsError, load_settings
 from driftloop.platform.spec import SpecError, load_spec
 from driftloop.platform.topics import ALL as TOPICS
 from driftloop.platform.topics import by_name
-from rich.console import Console
-from rich.table import Table
-
 from driftloop_cli import health
 from driftloop_cli.state import RunState
 from driftloop_cli.supervisor import Child, Platform, StartError

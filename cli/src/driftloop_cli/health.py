@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import grpc
-from driftloop.platform.ports import SERVICES
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from driftloop.platform.ports import SERVICES
 
 
 async def check(address: str, timeout: float = 2.0) -> str:

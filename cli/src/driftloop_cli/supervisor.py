@@ -17,7 +17,6 @@ from pathlib import Path
 from driftloop.platform.embedded import EmbeddedBroker, ensure_topics
 from driftloop.platform.ports import SERVICES
 from driftloop.platform.settings import ServiceSettings
-
 from driftloop_cli.health import check
 
 _PR_SET_PDEATHSIG = 1

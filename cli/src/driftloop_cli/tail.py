@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from google.protobuf.json_format import MessageToDict
+
 from driftloop.platform.bus import aiokafka_options
 from driftloop.platform.envelope import message_class
 from driftloop.platform.settings import KafkaSettings
-from google.protobuf.json_format import MessageToDict
 
 
 def render(record: ConsumerRecord) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import grpc
 import numpy as np
+
 from driftloop.common.v1.common_pb2 import Value
 from driftloop.feature.v1 import feature_service_pb2, feature_service_pb2_grpc
 from driftloop.ingestion.v1 import ingestion_service_pb2 as ing
@@ -17,10 +18,9 @@ from driftloop.ingestion.v1 import ingestion_service_pb2_grpc
 from driftloop.platform.grpc_client import channel
 from driftloop.registry.v1 import registry_service_pb2 as reg
 from driftloop.registry.v1 import registry_service_pb2_grpc
+from driftloop_cli.demo.stream import DemoRecord
 from inference import grpc_predict_v2_pb2 as oip
 from inference import grpc_predict_v2_pb2_grpc
-
-from driftloop_cli.demo.stream import DemoRecord
 
 
 def _value(v: Any) -> Value:

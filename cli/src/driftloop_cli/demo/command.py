@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from driftloop.platform.settings import ServiceSettings
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from driftloop.platform.settings import ServiceSettings
 from driftloop_cli.demo.report import write_report
 from driftloop_cli.demo.run import DemoConfig, DemoRun, run_demo, summary
 from driftloop_cli.demo.stream import DriftKind

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
-from driftloop.platform.settings import KafkaSettings
 
+from driftloop.platform.settings import KafkaSettings
 from driftloop_cli.demo.client import PlatformClient
 from driftloop_cli.demo.stream import BEFORE, DemoRecord, DriftingStream, DriftKind
 from driftloop_cli.demo.timeline import Timeline, watch

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+from google.protobuf.json_format import MessageToDict
+
 from driftloop.platform import topics
 from driftloop.platform.bus import aiokafka_options
 from driftloop.platform.envelope import message_class
 from driftloop.platform.settings import KafkaSettings
-from google.protobuf.json_format import MessageToDict
 
 WATCHED = (topics.DRIFT, topics.TRAINING, topics.MODELS, topics.ROLLOUTS, topics.SERVING)
 

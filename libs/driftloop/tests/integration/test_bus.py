@@ -3,6 +3,8 @@
 import asyncio
 
 import pytest
+from faststream.kafka import KafkaBroker
+
 from driftloop.bus.v1.deadletter_pb2 import EventDeadLettered
 from driftloop.common.v1.common_pb2 import Value
 from driftloop.ingestion.v1.events_pb2 import LabelReceived
@@ -11,7 +13,6 @@ from driftloop.platform.bus import EventBus, Reject, make_broker, subscribe
 from driftloop.platform.envelope import EventContext
 from driftloop.platform.settings import KafkaSettings
 from driftloop.platform.testing import end_offsets, produce_raw, read_from, unique, wait_for
-from faststream.kafka import KafkaBroker
 
 pytestmark = pytest.mark.integration
 

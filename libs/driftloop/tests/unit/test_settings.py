@@ -1,4 +1,5 @@
 import pytest
+
 from driftloop.platform.settings import ServiceSettings, SettingsError, load_settings
 
 

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+
 from driftloop.platform.spec import SpecError, load_spec, parse_spec
 
 DEMO = Path(__file__).parents[4] / "cli" / "src" / "driftloop_cli" / "specs" / "demo.yaml"

@@ -107,7 +107,7 @@ class PlatformClient:
         candidate, as an ops user deploying a broken model would."""
         artifact = constant_model(width)
 
-        async def parts():  # type: ignore[no-untyped-def]
+        async def parts():
             yield reg.RegisterModelVersionRequest(
                 metadata=reg.RegisterModelVersionMetadata(
                     model=model,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console, Group
@@ -145,7 +145,7 @@ def _view(run: DemoRun) -> Group:
     return Group(table, Text("loop events:", style="bold"), events)
 
 
-def _print_summary(result: dict, path: Path) -> None:  # type: ignore[type-arg]
+def _print_summary(result: dict[str, Any], path: Path) -> None:
     t = result["timings_s"]
     a = result["accuracy"]
     table = Table(title="driftloop demo summary")

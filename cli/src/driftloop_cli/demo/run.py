@@ -235,6 +235,7 @@ async def _predict(
             Sample(
                 run.now(),
                 rec.index,
+                rec.record_id,
                 rec.concept,
                 rec.label,
                 answer.label,

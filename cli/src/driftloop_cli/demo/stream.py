@@ -80,8 +80,9 @@ class DriftingStream:
         while n is None or index < n:
             concept = self.concept_at(index)
             x, y = next(self._gens[concept])
-            fields = {
-                "customer_id": f"c{self._rng.randrange(self.customers)}",
+            customer = f"c{self._rng.randrange(self.customers)}"
+            fields: dict[str, Any] = {
+                "customer_id": customer,
                 "salary": float(x["salary"]),
                 "commission": float(x["commission"]),
                 "age": int(x["age"]),
@@ -92,7 +93,5 @@ class DriftingStream:
                 "hyears": int(x["hyears"]),
                 "loan": float(x["loan"]),
             }
-            yield DemoRecord(
-                index, f"{self.run_id}-{index}", fields["customer_id"], fields, int(y), concept
-            )
+            yield DemoRecord(index, f"{self.run_id}-{index}", customer, fields, int(y), concept)
             index += 1

@@ -12,6 +12,7 @@ from typing import Any
 import grpc
 import numpy as np
 import pytest
+
 from driftloop.common.v1 import common_pb2
 from driftloop.platform.errors import NotFound
 from driftloop.platform.grpc_client import channel
@@ -251,3 +252,13 @@ async def harness() -> AsyncIterator[Harness]:
         await server.stop()
         await registry_server.stop()
         await registry_channel.close()
+
+
+@pytest.fixture
+async def fake_registry() -> AsyncIterator[tuple[FakeRegistry, str]]:
+    """A fake registry on a real gRPC port: (servicer, address)."""
+    fake, server = await start_registry()
+    try:
+        yield fake, f"127.0.0.1:{server.port}"
+    finally:
+        await server.stop()

@@ -8,6 +8,7 @@ import os
 import socket
 
 import structlog
+
 from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
 from driftloop.monitoring.v1.events_pb2 import RolloutStarted, RolloutStepped
 from driftloop.platform import topics
@@ -17,8 +18,6 @@ from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
 from driftloop.registry.v1.events_pb2 import AliasChanged
 from driftloop.serving.v1 import admin_service_pb2_grpc
-from inference import grpc_predict_v2_pb2_grpc
-
 from driftloop_serving.adapters.events import BusEvents
 from driftloop_serving.adapters.onnx_runner import OnnxLoader
 from driftloop_serving.adapters.registry import GrpcRegistry
@@ -33,6 +32,7 @@ from driftloop_serving.service.lifecycle import Lifecycle
 from driftloop_serving.service.predictions import PredictionSink
 from driftloop_serving.service.stream import StreamScorer
 from driftloop_serving.settings import ServingSettings
+from inference import grpc_predict_v2_pb2_grpc
 
 log = structlog.get_logger(__name__)
 

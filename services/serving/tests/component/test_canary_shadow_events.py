@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 
 import grpc
 import pytest
+
 from driftloop.platform.testing import wait_for
 from driftloop.serving.v1 import admin_service_pb2 as admin_pb
 from driftloop_serving.domain.routing import Mode, Role

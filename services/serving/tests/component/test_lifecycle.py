@@ -8,6 +8,7 @@ import time
 
 import grpc
 import pytest
+
 from driftloop.platform.testing import wait_for
 from driftloop_serving.domain.routing import Mode
 from inference import grpc_predict_v2_pb2 as pb

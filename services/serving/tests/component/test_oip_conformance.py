@@ -8,6 +8,7 @@ import asyncio
 import grpc
 import numpy as np
 import pytest
+
 from inference import grpc_predict_v2_pb2 as pb
 
 WIDTH = 20

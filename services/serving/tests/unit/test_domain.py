@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from driftloop_serving.domain.models import Loaded, ServedModel, VersionInfo
 from driftloop_serving.domain.predictions import Scored, rows
 from driftloop_serving.domain.routing import Mode, Role, TrafficSplit, bucket

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
+
 from driftloop_serving.domain.models import VersionInfo
 from driftloop_serving.domain.predictions import Scored
 from driftloop_serving.domain.routing import Role

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import structlog
+from google.protobuf.message import Message
+
 from driftloop.common.v1 import common_pb2
 from driftloop.platform.bus import EventBus
 from driftloop.serving.v1 import events_pb2
-from google.protobuf.message import Message
-
 from driftloop_serving.domain.models import VersionInfo
 from driftloop_serving.domain.predictions import Scored
 from driftloop_serving.domain.routing import Role

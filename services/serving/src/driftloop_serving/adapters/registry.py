@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import grpc
+
 from driftloop.common.v1 import common_pb2
 from driftloop.platform.errors import NotFound, Unavailable
 from driftloop.registry.v1 import model_pb2, registry_service_pb2, registry_service_pb2_grpc
-
 from driftloop_serving.domain.models import VersionInfo
 from driftloop_serving.service.lifecycle import Artifact
 

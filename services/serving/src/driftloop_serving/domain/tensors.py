@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from driftloop.platform.errors import InvalidArgument
 
 #: OIP v2 datatype name -> numpy dtype (the ones driftloop models use).

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
+
 from driftloop.common.v1 import common_pb2
 from driftloop.platform.errors import InvalidArgument
 from driftloop.serving.v1 import admin_service_pb2, events_pb2
-from inference import grpc_predict_v2_pb2 as pb
-
 from driftloop_serving.domain.models import ServedModel
 from driftloop_serving.domain.predictions import Scored, rows
 from driftloop_serving.domain.routing import Mode, Role
 from driftloop_serving.domain.tensors import DTYPES, element_count
 from driftloop_serving.service.inference import InferInput, InferRequest, InferResult
+from inference import grpc_predict_v2_pb2 as pb
 
 #: OIP datatype -> the typed-contents field carrying it.
 CONTENTS_FIELD = {

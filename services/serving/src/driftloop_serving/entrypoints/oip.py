@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 import grpc
-from inference import grpc_predict_v2_pb2 as pb
-from inference import grpc_predict_v2_pb2_grpc as pb_grpc
 
 from driftloop_serving.entrypoints import converters
 from driftloop_serving.service.inference import Predictor
+from inference import grpc_predict_v2_pb2 as pb
+from inference import grpc_predict_v2_pb2_grpc as pb_grpc
 
 SERVER_NAME = "driftloop-serving"
 SERVER_VERSION = "0.1.0"

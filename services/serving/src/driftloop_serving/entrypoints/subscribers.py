@@ -8,7 +8,6 @@ from driftloop.platform.bus import Reject
 from driftloop.platform.envelope import EventContext
 from driftloop.platform.errors import InvalidArgument
 from driftloop.registry.v1.events_pb2 import AliasChanged
-
 from driftloop_serving.adapters.registry import version_info
 from driftloop_serving.entrypoints import converters
 from driftloop_serving.service.lifecycle import Lifecycle

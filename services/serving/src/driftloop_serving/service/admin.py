@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from driftloop.platform.errors import InvalidArgument, NotFound
-
 from driftloop_serving.domain.models import Catalog, ServedModel
 from driftloop_serving.domain.routing import Mode, TrafficSplit
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import structlog
+
 from driftloop.platform.errors import (
     InvalidArgument,
     NotFound,
     ResourceExhausted,
     Unavailable,
 )
-
 from driftloop_serving.domain.models import Catalog, Loaded, ServedModel
 from driftloop_serving.domain.predictions import Scored
 from driftloop_serving.domain.routing import Role

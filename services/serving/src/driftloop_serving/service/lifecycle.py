@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
-from driftloop.platform.errors import Unavailable
 
+from driftloop.platform.errors import Unavailable
 from driftloop_serving.domain.models import Catalog, Loaded, Runner, VersionInfo
 from driftloop_serving.domain.routing import Mode, Role
 

@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from driftloop.platform.errors import InvalidArgument
 
+from driftloop.platform.errors import InvalidArgument
 from driftloop_serving.domain.models import Catalog
 from driftloop_serving.domain.predictions import Scored
 from driftloop_serving.domain.routing import Role

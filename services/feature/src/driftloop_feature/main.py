@@ -4,12 +4,12 @@ cases, and runs them in one lifecycle."""
 from __future__ import annotations
 
 import structlog
+
 from driftloop.feature.v1 import feature_service_pb2_grpc
 from driftloop.platform import topics
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
 from driftloop.platform.spec import load_spec
-
 from driftloop_feature.adapters.checkpoints import SqliteCheckpointStore
 from driftloop_feature.adapters.kafka import BusPublisher, KafkaReplayer
 from driftloop_feature.adapters.memory_store import InMemoryOnlineStore

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from driftloop.platform.settings import ServiceSettings
 from pydantic import BaseModel, Field
+
+from driftloop.platform.settings import ServiceSettings
 
 
 class FeatureSection(BaseModel):

@@ -8,10 +8,11 @@ import statistics
 import zlib
 
 import pytest
-from driftloop_feature.domain.compute import NO_PREVIOUS, ViewState
-from driftloop_feature.domain.model import Record, Rejection, RejectKind, Vector
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from driftloop_feature.domain.compute import NO_PREVIOUS, ViewState
+from driftloop_feature.domain.model import Record, Rejection, RejectKind, Vector
 
 from ..helpers import record, views
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from driftloop_feature.adapters.memory_store import InMemoryOnlineStore
 from driftloop_feature.domain.model import Record
 from driftloop_feature.service.processor import FeatureProcessor

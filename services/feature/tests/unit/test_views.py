@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 
 import pytest
+
 from driftloop.platform.spec import parse_spec
 from driftloop_feature.domain import model, views
 from driftloop_feature.domain.views import ViewDefinitionError, compile_spec, view_width

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from google.protobuf.message import DecodeError
+
 from driftloop.ingestion.v1.events_pb2 import RecordValidated
 from driftloop.platform.bus import EventBus, aiokafka_options
 from driftloop.platform.settings import KafkaSettings
-from google.protobuf.message import DecodeError
-
 from driftloop_feature.domain.model import Record, Rejection, Vector
 from driftloop_feature.entrypoints import converters
 

@@ -21,9 +21,9 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from driftloop.platform.spec import FeatureSpec
 from river import stats
 
+from driftloop.platform.spec import FeatureSpec
 from driftloop_feature.domain.model import (
     CannotCompute,
     FieldValue,

@@ -10,7 +10,6 @@ from driftloop.feature.v1 import feature_service_pb2 as pb
 from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
 from driftloop.ingestion.v1.events_pb2 import RecordDeadLettered, RecordValidated, RejectReason
 from driftloop.platform.envelope import new_meta
-
 from driftloop_feature.domain.model import FieldValue, Record, Rejection, RejectKind, Vector
 from driftloop_feature.domain.views import CompiledView
 from driftloop_feature.service.ports import OnlineEntry

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from faststream.kafka import KafkaBroker
+
 from driftloop.ingestion.v1.events_pb2 import RecordValidated
 from driftloop.platform import topics
 from driftloop.platform.bus import EventBus, subscribe
 from driftloop.platform.envelope import EventContext
-from faststream.kafka import KafkaBroker
-
 from driftloop_feature.entrypoints import converters
 from driftloop_feature.service.processor import FeatureProcessor
 

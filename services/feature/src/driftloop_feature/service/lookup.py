@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from driftloop.platform.errors import InvalidArgument, NotFound
-
 from driftloop_feature.domain.views import CompiledView
 from driftloop_feature.service.ports import OnlineEntry, OnlineStore
 

@@ -1,17 +1,73 @@
-"""Composition root of the monitoring service: builds settings, adapters and use
-cases, and runs them in one lifecycle."""
+"""Composition root of the monitoring service: builds settings, adapters and
+use cases, and runs them in one lifecycle."""
 
 from __future__ import annotations
 
+import asyncio
+
+import structlog
+
+from driftloop.monitoring.v1.monitoring_service_pb2_grpc import (
+    add_MonitoringServiceServicer_to_server,
+)
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
-
+from driftloop.platform.spec import load_spec
+from driftloop_monitoring.adapters.prometheus import PrometheusMetrics
+from driftloop_monitoring.adapters.sqlite_store import SqliteStore
+from driftloop_monitoring.entrypoints import subscribers
+from driftloop_monitoring.entrypoints.publisher import Publisher
+from driftloop_monitoring.entrypoints.registry_client import bootstrap_aliases
+from driftloop_monitoring.entrypoints.servicer import MonitoringServicer
+from driftloop_monitoring.service.monitor import Monitor
+from driftloop_monitoring.service.policies import Policies
 from driftloop_monitoring.settings import MonitoringSettings
 
+log = structlog.get_logger(__name__)
 
-def build() -> ServiceRuntime:
-    settings = load_settings(MonitoringSettings)
+
+def build(settings: MonitoringSettings | None = None) -> ServiceRuntime:
+    settings = settings or load_settings(MonitoringSettings)
     runtime = ServiceRuntime("monitoring", settings)
+    spec = load_spec(settings.spec) if settings.spec else None
+    policies = Policies(
+        spec,
+        min_predictions=settings.rollout_min_predictions,
+        max_prediction_psi=settings.rollout_max_prediction_psi,
+    )
+    store = SqliteStore(settings.data_dir / settings.state_db)
+    monitor = Monitor(
+        store, policies, metrics=PrometheusMetrics(), quality_window=settings.quality_window
+    )
+    publisher = Publisher(runtime.bus, monitor)
+    subscribers.register(runtime.broker, runtime.bus, monitor, publisher, settings.consumer_group)
+    runtime.grpc.add(
+        add_MonitoringServiceServicer_to_server,
+        MonitoringServicer(monitor),
+        "driftloop.monitoring.v1.MonitoringService",
+    )
+
+    async def bootstrap() -> None:
+        if settings.registry_bootstrap:
+            await bootstrap_aliases(monitor, settings.address_of("registry"))
+
+    async def ticker() -> None:
+        # Label waits and rollout timeouts run on the wall clock.
+        while True:
+            await asyncio.sleep(settings.tick_s)
+            try:
+                await publisher.publish(monitor.tick())
+                monitor.flush()
+            except Exception as exc:  # a failed publish is retried on the next tick
+                log.warning("tick.failed", error=repr(exc))
+
+    async def close() -> None:
+        monitor.flush()
+        store.close()
+
+    runtime.on_start(bootstrap)
+    runtime.background(ticker)
+    runtime.on_stop(close)
     return runtime
 
 

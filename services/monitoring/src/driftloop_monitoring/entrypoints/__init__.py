@@ -1,1 +1,2 @@
-"""Adapters at the edge: Kafka subscribers, gRPC servicers, converters."""
+"""Thin adapters: Kafka subscribers, the event publisher, the gRPC servicer and
+the one converters module between protobuf and the domain."""

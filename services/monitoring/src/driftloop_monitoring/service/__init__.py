@@ -1,1 +1,1 @@
-"""Use cases: what the service does, with its ports passed in."""
+"""Use cases of the monitoring service, behind small ports."""

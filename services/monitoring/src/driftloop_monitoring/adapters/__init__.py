@@ -1,0 +1,1 @@
+"""Adapters: the SQLite state store and the Prometheus metrics."""

@@ -1,0 +1,227 @@
+"""The canary judge: a candidate against the champion on traffic of the same
+period.
+
+Guard rails first (no labels needed, once both sides made
+``min_predictions``): the candidate's error rate, its latency p99 against the
+champion's, and the distance (PSI) between their prediction distributions.
+Then, with ``min_labelled`` labelled predictions per side, a one-sided
+non-inferiority z-test on the per-prediction score of the chosen metric
+(for accuracy this is the unpooled two-proportion test):
+
+- candidate not worse than champion minus ``margin`` at ``alpha`` → pass
+  (step up, or promote after the last step);
+- candidate significantly worse than champion minus ``margin`` → roll back;
+- otherwise keep gathering; with no verdict by ``timeout_s`` → roll back.
+
+Evidence accumulates over the whole rollout; a step up needs ``min_labelled``
+new candidate samples since the previous step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from driftloop_monitoring.domain.windowed import psi
+
+STEP, PROMOTE, ROLLBACK = "step", "promote", "rollback"
+
+
+@dataclass
+class Side:
+    """What one side (champion or candidate) showed during the rollout."""
+
+    predictions: int = 0
+    errors: int = 0
+    labelled: int = 0
+    score_sum: float = 0.0
+    score_sq: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    classes: dict[str, int] = field(default_factory=dict)
+
+    def add_prediction(self, value: float, latency_ms: float, *, max_latencies: int = 2000) -> None:
+        self.predictions += 1
+        if not math.isfinite(value):
+            self.errors += 1
+            return
+        if len(self.latencies) < max_latencies:
+            self.latencies.append(latency_ms)
+        key = _bucket(value)
+        self.classes[key] = self.classes.get(key, 0) + 1
+
+    def add_score(self, score: float) -> None:
+        self.labelled += 1
+        self.score_sum += score
+        self.score_sq += score * score
+
+    @property
+    def mean(self) -> float:
+        return self.score_sum / self.labelled if self.labelled else math.nan
+
+    @property
+    def var(self) -> float:
+        if self.labelled < 2:
+            return math.nan
+        return max(0.0, (self.score_sq - self.labelled * self.mean**2) / (self.labelled - 1))
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.predictions if self.predictions else 0.0
+
+    @property
+    def p99(self) -> float:
+        return float(np.percentile(self.latencies, 99)) if self.latencies else 0.0
+
+
+def _bucket(value: float) -> str:
+    # Classes stay themselves; regression values share coarse log-spaced buckets.
+    if float(value).is_integer() and abs(value) < 1000:
+        return str(int(value))
+    return f"{math.copysign(round(math.log1p(abs(value)), 1), value)}"
+
+
+@dataclass(frozen=True)
+class Policy:
+    steps: tuple[float, ...] = (0.1, 0.5, 1.0)
+    min_labelled: int = 200
+    metric: str = "accuracy"
+    margin: float = 0.02
+    alpha: float = 0.05
+    timeout_s: float = 600.0
+    max_error_rate: float = 0.01
+    max_latency_p99_ratio: float = 3.0
+    min_predictions: int = 30
+    max_prediction_psi: float = 2.0
+    mode: str = "canary"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    metric: str
+    candidate_value: float
+    champion_value: float
+    candidate_samples: int
+    champion_samples: int
+    statistic: float
+    p_value: float
+    margin: float
+    candidate_error_rate: float
+    candidate_latency_p99_ms: float
+    champion_latency_p99_ms: float
+    prediction_psi: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: str  # step, promote, rollback
+    reason: str
+    evidence: Evidence
+
+
+def prediction_psi(a: Side, b: Side) -> float:
+    keys = sorted(set(a.classes) | set(b.classes))
+    if not keys:
+        return 0.0
+    return psi(
+        np.array([b.classes.get(k, 0) for k in keys], dtype=float),
+        np.array([a.classes.get(k, 0) for k in keys], dtype=float),
+    )
+
+
+def evidence(cand: Side, champ: Side, policy: Policy) -> tuple[Evidence, float, float]:
+    """The numbers, plus the p-values of non-inferiority and of inferiority."""
+    z, p_ok, p_bad = math.nan, 1.0, 1.0
+    if cand.labelled >= 2 and champ.labelled >= 2:
+        se = math.sqrt(cand.var / cand.labelled + champ.var / champ.labelled)
+        diff = cand.mean - champ.mean + policy.margin
+        if se > 0:
+            z = diff / se
+            p_ok, p_bad = float(stats.norm.sf(z)), float(stats.norm.cdf(z))
+        else:
+            z = math.copysign(math.inf, diff) if diff else 0.0
+            p_ok, p_bad = (0.0, 1.0) if diff > 0 else (1.0, 0.0 if diff < 0 else 1.0)
+    sign = 1.0 if policy.metric in ("accuracy", "roc_auc") else -1.0
+    ev = Evidence(
+        metric=policy.metric,
+        candidate_value=sign * cand.mean if cand.labelled else 0.0,
+        champion_value=sign * champ.mean if champ.labelled else 0.0,
+        candidate_samples=cand.labelled,
+        champion_samples=champ.labelled,
+        statistic=z if math.isfinite(z) else 0.0,
+        p_value=p_ok,
+        margin=policy.margin,
+        candidate_error_rate=cand.error_rate,
+        candidate_latency_p99_ms=cand.p99,
+        champion_latency_p99_ms=champ.p99,
+        prediction_psi=prediction_psi(cand, champ),
+    )
+    return ev, p_ok, p_bad
+
+
+def judge(
+    cand: Side, champ: Side, policy: Policy, *, labelled_at_last_step: int, elapsed_s: float
+) -> Verdict | None:
+    """The verdict now, or None to keep gathering."""
+    ev, p_ok, p_bad = evidence(cand, champ, policy)
+    guards = cand.predictions >= policy.min_predictions
+    guards_vs = guards and champ.predictions >= policy.min_predictions
+    if guards and ev.candidate_error_rate > policy.max_error_rate:
+        return Verdict(ROLLBACK, f"candidate error rate {ev.candidate_error_rate:.3f}", ev)
+    if guards_vs and ev.champion_latency_p99_ms > 0:
+        ratio = ev.candidate_latency_p99_ms / ev.champion_latency_p99_ms
+        if ratio > policy.max_latency_p99_ratio:
+            return Verdict(ROLLBACK, f"candidate latency p99 {ratio:.1f}x the champion's", ev)
+    if guards_vs and ev.prediction_psi > policy.max_prediction_psi:
+        return Verdict(ROLLBACK, f"prediction distribution PSI {ev.prediction_psi:.2f}", ev)
+    enough = cand.labelled >= policy.min_labelled and champ.labelled >= policy.min_labelled
+    if enough and p_bad < policy.alpha:
+        return Verdict(ROLLBACK, f"candidate worse on {policy.metric} (p={p_bad:.3g})", ev)
+    fresh = cand.labelled - labelled_at_last_step >= policy.min_labelled
+    if enough and fresh and p_ok < policy.alpha:
+        return Verdict(STEP, f"candidate not worse on {policy.metric} (p={p_ok:.3g})", ev)
+    if elapsed_s >= policy.timeout_s:
+        return Verdict(ROLLBACK, f"no verdict within {policy.timeout_s:g}s", ev)
+    return None
+
+
+@dataclass
+class Rollout:
+    """One candidate's rollout, from start to completion."""
+
+    rollout_id: str
+    model: str
+    champion: int
+    candidate: int
+    started_at: float
+    correlation_id: str = ""
+    started_event_id: str = ""
+    step: int = 0
+    phase: str = "started"  # started, stepping, decided, completed
+    verdict: str = ""
+    labelled_at_last_step: int = 0
+    cand: Side = field(default_factory=Side)
+    champ: Side = field(default_factory=Side)
+    last_evidence: Evidence | None = None
+    decided_event_id: str = ""
+
+    def share(self, policy: Policy) -> float:
+        return policy.steps[min(self.step, len(policy.steps) - 1)]
+
+    def advance(self, verdict: Verdict, policy: Policy) -> str:
+        """Apply a verdict: ``step`` (share raised), ``promote`` or ``rollback``."""
+        self.last_evidence = verdict.evidence
+        if verdict.action == STEP:
+            nxt = self.step + 1
+            last = nxt >= len(policy.steps) or policy.steps[nxt] >= 1.0
+            if policy.mode == "shadow" or last:
+                self.phase, self.verdict = "decided", PROMOTE
+                return PROMOTE
+            self.step = nxt
+            self.phase = "stepping"
+            self.labelled_at_last_step = self.cand.labelled
+            return STEP
+        self.phase, self.verdict = "decided", ROLLBACK
+        return ROLLBACK

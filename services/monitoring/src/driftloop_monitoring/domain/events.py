@@ -1,0 +1,48 @@
+"""Facts the monitoring service decides to announce, before they become
+protobuf events at the edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from driftloop_monitoring.domain.canary import Evidence
+from driftloop_monitoring.domain.windowed import FeatureResult
+
+
+@dataclass(frozen=True)
+class DriftFound:
+    drift_id: str
+    model: str
+    version: int
+    kind: str  # concept, data, prediction
+    detector: str
+    statistic: float
+    threshold: float
+    change_started_at: float
+    change_started_position: int
+    window_start: float
+    window_end: float
+    window_samples: int
+    features: tuple[FeatureResult, ...] = ()
+    dataset_drift_share: float = 0.0
+
+
+@dataclass(frozen=True)
+class RolloutChanged:
+    """started, stepped, decided or completed."""
+
+    kind: str
+    rollout_id: str
+    model: str
+    champion: int
+    candidate: int
+    mode: str = "canary"
+    share: float = 0.0
+    steps: tuple[float, ...] = ()
+    verdict: str = ""  # promote, rollback
+    reason: str = ""
+    evidence: Evidence | None = None
+    caused_by: str = ""
+    correlation_id: str = ""
+    event_id: str = ""
+    extra: dict[str, str] = field(default_factory=dict)

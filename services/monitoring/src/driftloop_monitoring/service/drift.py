@@ -1,0 +1,155 @@
+"""Drift watch of one model: streaming detectors on the champion's loss and
+predictions, and windowed tests of recent features and predictions against
+the champion's reference profile. Returns signals; the caller debounces."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from driftloop.platform.spec import DriftPolicy
+from driftloop_monitoring.domain import windowed
+from driftloop_monitoring.domain.debounce import drift_id
+from driftloop_monitoring.domain.detectors import Change, StreamingDetector
+from driftloop_monitoring.domain.events import DriftFound
+from driftloop_monitoring.domain.model import VersionInfo
+
+
+@dataclass
+class _Stream:
+    """A detector plus, per value, when it happened and at which position."""
+
+    detector: StreamingDetector
+    marks: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=10_000))
+
+    def update(self, x: float, at: float, position: int) -> Change | None:
+        self.marks.append((at, position))
+        return self.detector.update(x)
+
+    def mark(self, back: int) -> tuple[float, int]:
+        back = min(max(back, 1), len(self.marks))
+        return self.marks[-back]
+
+
+class DriftWatch:
+    """Watches the champion version of one model; reset when it changes."""
+
+    def __init__(self, model: str, champion: VersionInfo | None, policy: DriftPolicy) -> None:
+        self.model = model
+        self.champion = champion
+        self.policy = policy
+        self.version = champion.version if champion else 0
+        params = dict(policy.detector_params)
+        self.loss = _Stream(StreamingDetector(policy.detector, params, increase_only=True))
+        self.preds = _Stream(StreamingDetector(policy.detector, params))
+        self.window: dict[str, list[float | str]] = {}
+        self.window_preds: list[float] = []
+        self.window_rows = 0
+        self.window_start = 0.0
+        self.window_start_position = 0
+        self.last_results: list[windowed.FeatureResult] = []
+        # What is drifted now: a persisting shift is one change, not one per window.
+        self.latched: set[str] = set()
+        self.pred_latched = False
+        self.on_window: Callable[[list[windowed.FeatureResult]], None] = lambda _: None
+
+    def _found(self, kind: str, s: _Stream, c: Change, at: float) -> DriftFound:
+        started_at, started_pos = s.mark(c.delay + 1)
+        return DriftFound(
+            drift_id=drift_id(self.model, self.version, kind, started_pos),
+            model=self.model,
+            version=self.version,
+            kind=kind,
+            detector=c.detector,
+            statistic=c.after_mean,
+            threshold=c.before_mean,
+            change_started_at=started_at,
+            change_started_position=started_pos,
+            window_start=started_at,
+            window_end=at,
+            window_samples=c.delay + 1,
+        )
+
+    def on_loss(self, loss: float, at: float, position: int) -> DriftFound | None:
+        c = self.loss.update(loss, at, position)
+        return self._found("concept", self.loss, c, at) if c else None
+
+    def on_prediction(self, value: float, at: float, position: int) -> DriftFound | None:
+        c = self.preds.update(value, at, position)
+        if self.champion and self.champion.prediction:
+            self.window_preds.append(value)
+        return self._found("prediction", self.preds, c, at) if c else None
+
+    def on_features(
+        self, names: tuple[str, ...], values: tuple[float, ...], at: float, position: int
+    ) -> list[DriftFound]:
+        """Add one feature vector; at the end of a window, run the tests."""
+        if not self.champion or not self.champion.features:
+            return []
+        if self.window_rows == 0:
+            self.window_start, self.window_start_position = at, position
+        for name, value in zip(names, values, strict=False):
+            self.window.setdefault(name, []).append(value)
+        self.window_rows += 1
+        if self.window_rows < max(self.policy.window, self.policy.min_samples):
+            return []
+        return self._close_window(at)
+
+    def _close_window(self, at: float) -> list[DriftFound]:
+        p = self.policy
+        results = windowed.compare_all(
+            self.champion.features, self.window, psi_threshold=p.psi_threshold, alpha=p.test_alpha
+        )
+        self.last_results = results
+        self.on_window(results)
+        out = []
+        drifted = [r for r in results if r.drifted]
+        names = {r.name for r in drifted}
+        fresh = names - self.latched
+        self.latched = names
+        common = dict(
+            model=self.model,
+            version=self.version,
+            change_started_at=self.window_start,
+            change_started_position=self.window_start_position,
+            window_start=self.window_start,
+            window_end=at,
+            window_samples=self.window_rows,
+        )
+        if fresh:
+            top = max(drifted, key=lambda r: r.psi)
+            out.append(
+                DriftFound(
+                    drift_id=drift_id(self.model, self.version, "data", self.window_start_position),
+                    kind="data",
+                    detector="psi",
+                    statistic=top.psi,
+                    threshold=p.psi_threshold,
+                    features=tuple(results),
+                    dataset_drift_share=len(drifted) / len(results),
+                    **common,
+                )
+            )
+        ref = self.champion.prediction if self.champion else None
+        if ref is not None and len(self.window_preds) >= p.min_samples:
+            r = windowed.compare(
+                ref, self.window_preds, psi_threshold=p.psi_threshold, alpha=p.test_alpha
+            )
+            was, self.pred_latched = self.pred_latched, r.drifted
+            if r.drifted and not was:
+                out.append(
+                    DriftFound(
+                        drift_id=drift_id(
+                            self.model, self.version, "prediction", self.window_start_position
+                        ),
+                        kind="prediction",
+                        detector="psi",
+                        statistic=r.psi,
+                        threshold=p.psi_threshold,
+                        features=(r,),
+                        **common,
+                    )
+                )
+        self.window, self.window_preds, self.window_rows = {}, [], 0
+        return out

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import numpy as np
+
 from driftloop.platform.spec import Spec, parse_spec
 from driftloop.registry.v1 import model_pb2, registry_service_pb2, registry_service_pb2_grpc
 
@@ -21,6 +22,14 @@ class FakeRegistry(registry_service_pb2_grpc.RegistryServiceServicer):
         self.aliases: dict[tuple[str, str], int] = {}
         self.metadata: dict[tuple[str, int], registry_service_pb2.RegisterModelVersionMetadata] = {}
         self.alias_requests: list[registry_service_pb2.SetAliasRequest] = []
+
+    def add_champion(self, model: str, artifact: bytes, view: str = "v", view_version: int = 1):
+        """A champion registered by someone else (version 1)."""
+        self.versions[(model, 1)] = model_pb2.ModelVersion(
+            model=model, version=1, feature_view=view, feature_view_version=view_version
+        )
+        self.artifacts[(model, 1)] = artifact
+        self.aliases[(model, "champion")] = 1
 
     async def RegisterModelVersion(self, request_iterator, context):
         meta, chunks = None, []

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 
 import structlog
+
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
 from driftloop.platform.spec import Spec, load_spec
 from driftloop.training.v1 import training_service_pb2_grpc
-
 from driftloop_training.adapters.onnx_scorer import OnnxScorer
 from driftloop_training.adapters.registry_client import GrpcRegistry
 from driftloop_training.adapters.sqlite_store import SqliteStore
@@ -31,7 +31,7 @@ def build() -> ServiceRuntime:
     runtime = ServiceRuntime("training", settings)
     cfg = settings.training
     spec = load_spec(settings.spec) if settings.spec else Spec()
-    store = SqliteStore(settings.data_dir / "training")
+    store = SqliteStore(settings.data_dir)
     registry = GrpcRegistry(
         settings.address_of("registry"),
         token=settings.grpc.auth_token.get_secret_value(),
@@ -43,7 +43,7 @@ def build() -> ServiceRuntime:
         store,
         registry,
         BusRunEvents(runtime.bus),
-        ProcessTrainer(settings.data_dir / "training" / "jobs"),
+        ProcessTrainer(settings.data_dir / "jobs"),
         OnnxScorer(),
         cfg,
     )

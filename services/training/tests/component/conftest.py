@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from training_fakes import CollectingEvents, FakeRegistry, make_spec
+
 from driftloop.platform.grpc_client import channel
 from driftloop.platform.grpc_server import GrpcServer
 from driftloop.platform.settings import GrpcSettings
@@ -20,7 +22,6 @@ from driftloop_training.service.dataset import Dataset
 from driftloop_training.service.runs import Runs
 from driftloop_training.service.triggers import Triggers
 from driftloop_training.settings import TrainingSection
-from training_fakes import CollectingEvents, FakeRegistry, make_spec
 
 
 class Harness:

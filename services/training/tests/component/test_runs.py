@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import numpy as np
 import onnxruntime as ort
-from driftloop.platform.testing import wait_for
-from driftloop.training.v1 import run_pb2, training_service_pb2
-from driftloop_training.domain.runs import RunState, Trigger
 from training_fakes import T0, fill, model_yaml, synthetic
+from training_trainers import good
+
+from driftloop.training.v1 import run_pb2, training_service_pb2
+from driftloop_training.adapters.trainers import to_onnx
+from driftloop_training.domain.runs import RunState, Trigger
 
 
 def predict(artifact: bytes, X) -> np.ndarray:
@@ -49,27 +51,10 @@ async def test_first_version_becomes_champion_with_lineage_and_profile(harness):
 
 
 async def test_worse_model_is_registered_but_not_candidate(harness):
-    h = await harness(
-        model_yaml("m")
-        + model_yaml("m", trainer="callable: 'training_trainers:worse'")
-        .replace("name: m", "name: bad", 1)
-        .replace("name: bad", "name: m2", 0)
-    )
-    fill(h.store, 300)
-    # Champion first (good trainer), then a manual run of a worse trainer on the same model.
-    await h.triggers.tick()
-    await h.runs.wait_idle()
-    assert h.fake.aliases[("m", "champion")] == 1
-    h.runs.spec = h.runs.spec.model_copy(
-        update={
-            "models": tuple(
-                m.model_copy(update={"trainer": h.spec.model("bad").trainer})
-                if m.name == "m"
-                else m
-                for m in h.spec.models
-            )
-        }
-    )
+    h = await harness(model_yaml("m", trainer="callable: 'training_trainers:worse'"))
+    X, y = fill(h.store, 300)
+    h.fake.add_champion("m", to_onnx(good(X, y, []), "classification", X.shape[1]))
+
     reply = await h.client.StartTraining(training_service_pb2.StartTrainingRequest(model="m"))
     assert reply.accepted, reply.message
     await h.runs.wait_idle()
@@ -78,8 +63,11 @@ async def test_worse_model_is_registered_but_not_candidate(harness):
     assert run.version == 2 and not run.gate_passed
     assert run.metrics["accuracy"] < run.champion_metrics["accuracy"] - 0.5
     assert ("m", 2) in h.fake.versions  # registered ...
+    assert h.fake.metadata[("m", 2)].parent_version == 1
     assert ("m", "candidate") not in h.fake.aliases  # ... but not the candidate
-    assert h.events.of("completed")[-1][1] == reply.run_id
+    assert h.fake.aliases[("m", "champion")] == 1
+    (completed,) = h.events.of("completed")
+    assert completed[1] == reply.run_id
 
 
 async def test_same_snapshot_and_seed_give_identical_predictions(harness):
@@ -142,11 +130,12 @@ async def test_misbehaving_trainers_fail_runs_and_service_stays_healthy(harness)
             ("hangs", "hangs"),
             ("garbage", "garbage"),
             ("bytes", "garbage_bytes"),
+            ("hog", "hog"),
         ]
-    ).replace("timeout_s: 60", "timeout_s: 4")
-    h = await harness(models, max_concurrent_runs=4)
+    ).replace("timeout_s: 60", "timeout_s: 4, memory_mb: 256")
+    h = await harness(models, max_concurrent_runs=2)
     fill(h.store, 150)
-    for name in ("raises", "hangs", "garbage", "bytes"):
+    for name in ("raises", "hangs", "garbage", "bytes", "hog"):
         reply = await h.client.StartTraining(training_service_pb2.StartTrainingRequest(model=name))
         assert reply.accepted
     await h.runs.wait_idle()
@@ -156,10 +145,10 @@ async def test_misbehaving_trainers_fail_runs_and_service_stays_healthy(harness)
         "hangs": (RunState.FAILED, "timeout"),
         "garbage": (RunState.FAILED, "invalid_output"),
         "bytes": (RunState.FAILED, "invalid_output"),
+        "hog": (RunState.FAILED, "memory"),
     }
     assert "boom in user code" in runs["raises"].error
-    assert len(h.events.of("failed")) == 4 and not h.fake.versions
+    assert len(h.events.of("failed")) == 5 and not h.fake.versions
     # Still serving, and a good run still works afterwards.
     listed = await h.client.ListRuns(training_service_pb2.ListRunsRequest())
-    assert len(listed.runs) == 4
-    await wait_for(lambda: True)
+    assert len(listed.runs) == 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import grpc
+
 from driftloop.platform.errors import Conflict, NotFound, Unavailable
 from driftloop.platform.grpc_client import channel
 from driftloop.registry.v1 import registry_service_pb2 as pb
@@ -70,13 +71,22 @@ class GrpcRegistry:
                 yield pb.RegisterModelVersionRequest(chunk=r.artifact[i : i + self._chunk])
 
         try:
-            version = await self._stub.RegisterModelVersion(parts())
+            version = await self._stub.RegisterModelVersion(
+                parts(), metadata=_correlation(r.correlation_id)
+            )
         except grpc.aio.AioRpcError as exc:
             raise _error(exc) from None
         return version.version
 
     async def set_alias(
-        self, model: str, alias: str, version: int, expected: int, reason: str, caused_by: str
+        self,
+        model: str,
+        alias: str,
+        version: int,
+        expected: int,
+        reason: str,
+        caused_by: str,
+        correlation_id: str = "",
     ) -> None:
         request = pb.SetAliasRequest(
             model=model,
@@ -87,9 +97,15 @@ class GrpcRegistry:
             caused_by_event_id=caused_by,
         )
         try:
-            await self._stub.SetAlias(request)
+            await self._stub.SetAlias(request, metadata=_correlation(correlation_id))
         except grpc.aio.AioRpcError as exc:
             raise _error(exc) from None
+
+
+def _correlation(correlation_id: str) -> tuple[tuple[str, str], ...]:
+    # The registry API has no correlation field; the chain's id (the drift id)
+    # travels as call metadata so the registry can keep it on its events.
+    return (("x-correlation-id", correlation_id),) if correlation_id else ()
 
 
 def _error(exc: grpc.aio.AioRpcError) -> Exception:

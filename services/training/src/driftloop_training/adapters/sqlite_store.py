@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from driftloop_training.domain.dataset import Frame, LabelledRow
 from driftloop_training.domain.runs import Run, RunState, Snapshot, Trigger, Window
 

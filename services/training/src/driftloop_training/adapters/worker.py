@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import structlog
+
 from driftloop_training.adapters.trainers import child_main
 from driftloop_training.domain.runs import RunFailed
 from driftloop_training.service.ports import TrainJob, TrainResult

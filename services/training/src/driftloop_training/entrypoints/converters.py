@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from driftloop.common.v1 import common_pb2
-from driftloop.training.v1 import run_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from driftloop.common.v1 import common_pb2
+from driftloop.training.v1 import run_pb2
 from driftloop_training.domain.profile import Histogram, Profile
 from driftloop_training.domain.runs import Run, Snapshot, Window
 

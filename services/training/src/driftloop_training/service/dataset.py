@@ -7,9 +7,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import structlog
+
 from driftloop.platform.errors import InvalidArgument
 from driftloop.platform.spec import Spec
-
 from driftloop_training.service.runs import now_utc
 from driftloop_training.settings import TrainingSection
 

@@ -55,6 +55,7 @@ class Registration:
     feature_width: int
     profile: Profile
     caused_by_event_id: str
+    correlation_id: str = ""
     metrics: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     description: str = ""
@@ -68,7 +69,14 @@ class Registry(Protocol):
     async def register(self, registration: Registration) -> int: ...
 
     async def set_alias(
-        self, model: str, alias: str, version: int, expected: int, reason: str, caused_by: str
+        self,
+        model: str,
+        alias: str,
+        version: int,
+        expected: int,
+        reason: str,
+        caused_by: str,
+        correlation_id: str = "",
     ) -> None: ...
 
 

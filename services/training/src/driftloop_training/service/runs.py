@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import structlog
+
 from driftloop.platform.errors import Conflict, InvalidArgument, NotFound
 from driftloop.platform.spec import ModelSpec, Spec
-
 from driftloop_training.domain.dataset import NotEnoughData, select, to_frame
 from driftloop_training.domain.debounce import Decision, decide
 from driftloop_training.domain.evaluation import (
@@ -262,6 +262,7 @@ class Runs:
                     feature_width=len(frame.feature_names),
                     profile=profile,
                     caused_by_event_id=completion_id,
+                    correlation_id=run.correlation_id,
                     metrics=run.metrics,
                     tags={
                         "trainer": run.trainer,
@@ -354,7 +355,13 @@ class Runs:
             try:
                 await self._registry_call(
                     self.registry.set_alias(
-                        model.name, "champion", run.version, 0, reason, completion_id
+                        model.name,
+                        "champion",
+                        run.version,
+                        0,
+                        reason,
+                        completion_id,
+                        run.correlation_id,
                     )
                 )
                 run.gate_passed, run.gate_reason = True, reason
@@ -383,6 +390,7 @@ class Runs:
                         current.version if current else 0,
                         f"gate passed: {result.reason}",
                         completion_id,
+                        run.correlation_id,
                     )
                 )
                 return

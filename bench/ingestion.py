@@ -51,6 +51,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def payloads(n: int, seed: int = 7) -> list[tuple[bytes, bytes]]:
+    """``n`` loan records; the same for a seed except their ids, which are new on
+    every call (ingestion would drop a repeated id as a duplicate)."""
     rng = random.Random(seed)
     run = uuid.uuid4().hex[:8]
     out = []
@@ -218,14 +220,15 @@ async def main(args: argparse.Namespace) -> dict:
         ).start()
         address = f"127.0.0.1:{grpc_port}"
         proc.wait_healthy(address)
+        print(f"ingestion pid {proc.proc.pid}", file=sys.stderr)
         service = (proc, address)
         # Warm-up: connections, JIT-free but caches and allocators.
         for case in CASES.values():
             await case(kafka, payloads(2000, seed=1), service)
         runs: dict[str, list[dict]] = {name: [] for name in CASES}
         for r in range(args.rounds):
-            items = payloads(args.records, seed=100 + r)
             for name, case in CASES.items():
+                items = payloads(args.records, seed=100 + r)
                 result = await case(kafka, items, service)
                 runs[name].append(result)
                 print(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+
 from driftloop.platform.spec import StreamSpec
 
 EVENTS_SPEC = {

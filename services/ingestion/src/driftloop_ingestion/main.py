@@ -7,8 +7,7 @@ from driftloop.ingestion.v1.ingestion_service_pb2_grpc import add_IngestionServi
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
 from driftloop.platform.spec import load_spec
-
-from driftloop_ingestion.adapters.kafka_publisher import BusPublisher
+from driftloop_ingestion.adapters.kafka_publisher import KafkaPublisher
 from driftloop_ingestion.adapters.sqlite_store import SqliteSchemaStore
 from driftloop_ingestion.domain.bad_rate import BadRateWatch
 from driftloop_ingestion.domain.recent import RecentIds
@@ -29,7 +28,7 @@ def build(settings: IngestionSettings | None = None) -> ServiceRuntime:
         max_string_length=settings.max_string_length,
         max_id_length=settings.max_id_length,
     )
-    publisher = BusPublisher(runtime.bus)
+    publisher = KafkaPublisher(settings.kafka, runtime.name)
     seen = RecentIds(settings.seen_max_ids, ttl_s=float("inf"))
     records = RecordIntake(
         catalog,
@@ -45,17 +44,19 @@ def build(settings: IngestionSettings | None = None) -> ServiceRuntime:
     )
     labels = LabelIntake(catalog, publisher, seen=seen, max_id_length=settings.max_id_length)
 
-    async def load_streams() -> None:
+    async def start() -> None:
+        await publisher.start()
         catalog.load()
         if settings.spec is not None:
             for stream in load_spec(settings.spec).streams:
                 catalog.register(stream)
 
-    async def close_store() -> None:
+    async def stop() -> None:
+        await publisher.stop()
         store.close()
 
-    runtime.on_start(load_streams)
-    runtime.on_stop(close_store)
+    runtime.on_start(start)
+    runtime.on_stop(stop)
     register_raw_consumers(runtime.broker, records, labels, settings)
     servicer = IngestionServicer(records, labels, catalog, settings)
     runtime.grpc.add(add_IngestionServiceServicer_to_server, servicer, SERVICE)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from driftloop.platform.settings import ServiceSettings
 from pydantic import Field
+
+from driftloop.platform.settings import ServiceSettings
 
 
 class IngestionSettings(ServiceSettings):

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+
 from driftloop.common.v1.common_pb2 import Value
 from driftloop.ingestion.v1 import events_pb2 as ev
 from driftloop.ingestion.v1 import ingestion_service_pb2 as api

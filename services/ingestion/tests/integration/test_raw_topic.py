@@ -10,10 +10,11 @@ from collections import Counter
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from driftloop.ingestion.v1 import events_pb2 as ev
 from driftloop.platform import topics
 from driftloop.platform.testing import end_offsets, read_from, unique
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ..conftest import good_record, start_ingestion, write_spec
 
@@ -93,6 +94,7 @@ async def test_ten_thousand_raw_records_with_one_percent_bad_of_each_kind(kafka,
         }
         # Good records name their stream in the JSON; bad ones in a header.
         from aiokafka import AIOKafkaProducer
+
         from driftloop.platform.bus import aiokafka_options
 
         producer = AIOKafkaProducer(**aiokafka_options(kafka), linger_ms=5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from driftloop.platform.spec import LabelSpec
 from driftloop_ingestion.domain.bad_rate import BadRateWatch
 from driftloop_ingestion.domain.labels import check_label

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from driftloop.platform.errors import Unavailable
 from driftloop_ingestion.adapters.sqlite_store import MemorySchemaStore
 from driftloop_ingestion.domain.bad_rate import BadRateWatch

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from driftloop.platform.errors import NotFound
 from driftloop.platform.spec import StreamSpec
 from driftloop_ingestion.adapters.sqlite_store import MemorySchemaStore, SqliteSchemaStore

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from driftloop.platform.spec import FieldSpec, StreamSpec
 from driftloop_ingestion.domain.records import Reason, Rejected
 from driftloop_ingestion.domain.validator import compile_schema
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 NAMES = st.text(string.ascii_lowercase, min_size=1, max_size=8)
 

@@ -6,7 +6,6 @@ import math
 from typing import Any
 
 from driftloop.platform.spec import LabelSpec
-
 from driftloop_ingestion.domain.records import Reason, Rejected
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Reason(IntEnum):
@@ -41,15 +41,13 @@ class Rejected(Exception):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
-class KafkaOrigin:
+class KafkaOrigin(NamedTuple):
     topic: str
     partition: int
     offset: int
 
 
-@dataclass(frozen=True, slots=True)
-class GrpcOrigin:
+class GrpcOrigin(NamedTuple):
     peer: str
     method: str
     request_id: str

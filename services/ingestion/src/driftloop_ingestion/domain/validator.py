@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from driftloop.platform.spec import FieldSpec, StreamSpec
-
 from driftloop_ingestion.domain.records import Reason, Rejected, ValidRecord
 from driftloop_ingestion.domain.timestamps import parse_timestamp
 

@@ -7,14 +7,14 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from google.protobuf.timestamp_pb2 import Timestamp
+from pydantic import ValidationError
+
 from driftloop.common.v1.common_pb2 import EventMeta, Value
 from driftloop.ingestion.v1 import events_pb2 as ev
 from driftloop.ingestion.v1 import ingestion_service_pb2 as api
 from driftloop.platform.errors import InvalidArgument
 from driftloop.platform.spec import FieldSpec, LabelSpec, StreamSpec
-from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import ValidationError
-
 from driftloop_ingestion.domain.records import (
     BadRateAlert,
     DeadLetter,
@@ -191,10 +191,8 @@ def alert_event(alert: BadRateAlert, source: str, now: Timestamp) -> ev.BadRecor
     return msg
 
 
-def to_events(items: Sequence[Outgoing], source: str) -> Iterator[tuple[Any, str]]:
-    """Each item's event and its Kafka key (see docs/CONTRACTS.md)."""
-    now = Timestamp()
-    now.GetCurrentTime()
+def to_events(items: Sequence[Outgoing], source: str, now: Timestamp) -> Iterator[tuple[Any, str]]:
+    """Each item's event (occurred at ``now``) and its Kafka key (docs/CONTRACTS.md)."""
     for item in items:
         t = type(item)
         if t is ValidRecord:

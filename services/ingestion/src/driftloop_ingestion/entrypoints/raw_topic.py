@@ -13,14 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from driftloop.ingestion.v1.ingestion_service_pb2 import RecordInput
-from driftloop.platform import topics
-from driftloop.platform.bus import _safe_parse  # tolerant of non-UTF-8 headers
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from google.protobuf.message import DecodeError
 
+from driftloop.ingestion.v1.ingestion_service_pb2 import RecordInput
+from driftloop.platform import topics
+from driftloop.platform.bus import _safe_parse  # tolerant of non-UTF-8 headers
 from driftloop_ingestion.domain.records import KafkaOrigin, Reason, Rejected
 from driftloop_ingestion.entrypoints.converters import decode_json, submission_from_input
 from driftloop_ingestion.service.intake import RecordIntake, Submission

@@ -4,9 +4,9 @@ validators. Records are always validated by a stream's newest version."""
 from __future__ import annotations
 
 import structlog
+
 from driftloop.platform.errors import NotFound
 from driftloop.platform.spec import StreamSpec
-
 from driftloop_ingestion.domain.compat import Change, compare
 from driftloop_ingestion.domain.validator import Validator, compile_schema
 from driftloop_ingestion.service.ports import SchemaStore

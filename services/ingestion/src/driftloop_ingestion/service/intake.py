@@ -19,8 +19,8 @@ from enum import Enum
 from typing import Any
 
 import structlog
-from driftloop.platform.errors import Unavailable
 
+from driftloop.platform.errors import Unavailable
 from driftloop_ingestion.domain.bad_rate import BadRateWatch
 from driftloop_ingestion.domain.recent import RecentIds
 from driftloop_ingestion.domain.records import (

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from driftloop.platform.errors import Unavailable
 
+from driftloop.platform.errors import Unavailable
 from driftloop_ingestion.domain.labels import check_label
 from driftloop_ingestion.domain.recent import RecentIds
 from driftloop_ingestion.domain.records import (

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from driftloop.platform.spec import StreamSpec
-
 from driftloop_ingestion.domain.records import BadRateAlert, DeadLetter, ValidLabel, ValidRecord
 
 Outgoing = ValidRecord | DeadLetter | ValidLabel | BadRateAlert

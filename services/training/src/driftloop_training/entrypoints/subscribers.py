@@ -54,7 +54,12 @@ def register(broker, bus: EventBus, dataset: Dataset, triggers: Triggers, group:
     async def on_alias(event: AliasChanged, ctx: EventContext) -> None:
         triggers.on_alias_changed(event.model, event.alias, event.version)
 
-    subscribe(broker, bus, topics.FEATURES.name, FeatureVectorComputed, on_vector, group=group)
-    subscribe(broker, bus, topics.LABELS.name, LabelReceived, on_label, group=group)
-    subscribe(broker, bus, topics.DRIFT.name, DriftDetected, on_drift, group=group)
-    subscribe(broker, bus, topics.MODELS.name, AliasChanged, on_alias, group=group)
+    # One consumer group per topic: four members of one group would rebalance
+    # each other at every start, for nothing (their topics do not overlap).
+    for topic, event_type, handler in (
+        (topics.FEATURES.name, FeatureVectorComputed, on_vector),
+        (topics.LABELS.name, LabelReceived, on_label),
+        (topics.DRIFT.name, DriftDetected, on_drift),
+        (topics.MODELS.name, AliasChanged, on_alias),
+    ):
+        subscribe(broker, bus, topic, event_type, handler, group=f"{group}.{topic}")

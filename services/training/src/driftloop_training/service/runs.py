@@ -114,7 +114,9 @@ class Runs:
             if trigger is Trigger.DRIFT and drift_id:
                 self.store.mark_drift_seen(model.name, drift_id, now)
             if not decision.accepted:
-                log.info(
+                # Automatic triggers are re-evaluated every tick: refusals are routine.
+                level = log.info if trigger in (Trigger.DRIFT, Trigger.MANUAL) else log.debug
+                level(
                     "training.trigger_refused",
                     model=model.name,
                     trigger=trigger.name,

@@ -1,0 +1,191 @@
+"""The training service as a real process on the real broker, with a fake
+registry served from the test: the dataset fills from the features and labels
+topics, the first model becomes champion, a burst of drift events makes one
+run and one candidate, and bad input is dead-lettered."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import grpc
+import pytest
+from aiokafka import AIOKafkaProducer
+from training_fakes import T0, WIDTH, FakeRegistry, make_spec, model_yaml, synthetic
+
+from driftloop.bus.v1.deadletter_pb2 import EventDeadLettered
+from driftloop.common.v1.common_pb2 import ModelRef, Value
+from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
+from driftloop.ingestion.v1.events_pb2 import LabelReceived
+from driftloop.monitoring.v1.events_pb2 import DriftDetected
+from driftloop.platform import topics
+from driftloop.platform.bus import aiokafka_options
+from driftloop.platform.envelope import headers_for, message_class, new_meta
+from driftloop.platform.grpc_client import channel
+from driftloop.platform.testing import (
+    ServiceProcess,
+    end_offsets,
+    free_port,
+    read_from,
+    unique,
+    wait_for,
+)
+from driftloop.registry.v1 import registry_service_pb2_grpc
+from driftloop.training.v1 import run_pb2, training_service_pb2, training_service_pb2_grpc
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+
+async def publish(kafka, events: list[tuple[object, str]]) -> None:
+    producer = AIOKafkaProducer(**aiokafka_options(kafka), linger_ms=5)
+    await producer.start()
+    try:
+        for event, key in events:
+            headers = [(k, v.encode()) for k, v in headers_for(event).items()]
+            topic = topics.TOPIC_OF[event.DESCRIPTOR.full_name]
+            await producer.send_and_wait(
+                topic, event.SerializeToString(), key=key.encode(), headers=headers
+            )
+    finally:
+        await producer.stop()
+
+
+def decode(record):
+    headers = {k: v.decode() for k, v in record.headers}
+    return message_class(headers["ce_type"]).FromString(record.value), headers
+
+
+@pytest.fixture
+async def fake_registry():
+    fake = FakeRegistry()
+    server = grpc.aio.server()
+    registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(fake, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    yield fake, f"127.0.0.1:{port}"
+    await server.stop(0)
+
+
+async def test_dataset_initial_champion_and_debounced_drift(kafka, fake_registry, tmp_path):
+    fake, registry_address = fake_registry
+    model = unique("m")
+    spec_text = make_spec(model_yaml(model, gate_margin=0.5, cooldown_s=300)).model_dump_json()
+    spec_path = tmp_path / "spec.json"  # YAML is a superset of JSON
+    spec_path.write_text(spec_text)
+    view = "v"
+    port = free_port()
+    start = {t: await end_offsets(kafka, t) for t in (topics.TRAINING.name, topics.DEADLETTER.name)}
+    proc = ServiceProcess(
+        "driftloop_training",
+        {
+            "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+            "DRIFTLOOP_GRPC_PORT": str(port),
+            "DRIFTLOOP_METRICS_ENABLED": "false",
+            "DRIFTLOOP_DATA_DIR": str(tmp_path / "data"),
+            "DRIFTLOOP_SPEC": str(spec_path),
+            "DRIFTLOOP_SERVICE_ADDRESSES": json.dumps({"registry": registry_address}),
+            "DRIFTLOOP_TRAINING_GROUP": unique("training"),
+            "DRIFTLOOP_TRAINING_POLL_S": "0.2",
+            "DRIFTLOOP_LOG_FORMAT": "json",
+        },
+        tmp_path / "training.log",
+    ).start()
+    try:
+        proc.wait_healthy(f"127.0.0.1:{port}")
+        # 240 records: the first 120 labelled before their vectors, the rest after.
+        n = 240
+        X, y, times = synthetic(n)
+        ids = [f"{model}-r{i}" for i in range(n)]
+        labels = [
+            LabelReceived(
+                meta=new_meta("test"),
+                stream="s",
+                record_id=ids[i],
+                label=Value(int_value=int(y[i])),
+            )
+            for i in range(n)
+        ]
+        vectors = []
+        for i in range(n):
+            v = FeatureVectorComputed(
+                meta=new_meta("test", caused_by=ids[i]),
+                record_id=ids[i],
+                stream="s",
+                entity_id=f"e{i % 5}",
+                view=view,
+                view_version=1,
+                feature_names=[f"f{j}" for j in range(WIDTH)],
+                values=X[i].tolist(),
+            )
+            v.event_time.FromDatetime(times[i])
+            vectors.append(v)
+        bad_label = LabelReceived(meta=new_meta("test"), stream="s", record_id=ids[0])
+        await publish(kafka, [(e, e.record_id) for e in labels[:120]])
+        await publish(kafka, [(e, e.entity_id) for e in vectors])
+        await publish(kafka, [(e, e.record_id) for e in [*labels[120:], bad_label]])
+
+        await wait_for(lambda: fake.aliases.get((model, "champion")) == 1, timeout_s=120)
+
+        # 5 deliveries of one drift event, then 2 other drift ids within the cooldown.
+        def drift(drift_id: str) -> DriftDetected:
+            event = DriftDetected(
+                meta=new_meta("monitoring", event_id=drift_id),
+                drift_id=drift_id,
+                model=ModelRef(name=model, version=1),
+                detector="adwin",
+            )
+            event.change_started_at.FromDatetime(T0 + timedelta(seconds=100))
+            return event
+
+        burst = [drift("drift-a")] * 5 + [drift("drift-b"), drift("drift-c")]
+        await publish(kafka, [(e, model) for e in burst])
+        await wait_for(lambda: fake.aliases.get((model, "candidate")) == 2, timeout_s=120)
+
+        records = await read_from(
+            kafka,
+            topics.TRAINING.name,
+            start[topics.TRAINING.name],
+            count=6,  # initial and drift run: requested, started, completed each
+            idle_s=3,
+            predicate=lambda r: r.key == model.encode(),
+        )
+        events = [decode(r) for r in records]
+        kinds = [e.DESCRIPTOR.name for e, _ in events]
+        assert kinds.count("TrainingRequested") == 2, kinds
+        assert kinds.count("TrainingCompleted") == 2 and "TrainingFailed" not in kinds, kinds
+        requested = [(e, h) for e, h in events if e.DESCRIPTOR.name == "TrainingRequested"]
+        initial, drifted = requested
+        assert initial[0].trigger == run_pb2.TRIGGER_INITIAL
+        assert drifted[0].trigger == run_pb2.TRIGGER_DRIFT and drifted[0].drift_id == "drift-a"
+        assert drifted[1]["ce_causationid"] == "drift-a"
+        assert drifted[1]["ce_correlationid"] == "drift-a"
+        completed = [e for e, _ in events if e.DESCRIPTOR.name == "TrainingCompleted"]
+        assert completed[1].drift_id == "drift-a" and completed[1].gate_passed
+        assert completed[1].version == 2 and completed[1].champion_version == 1
+
+        # Count in == out: the drift run's window holds every record from the change on.
+        async with channel(f"127.0.0.1:{port}") as ch:
+            stub = training_service_pb2_grpc.TrainingServiceStub(ch)
+            runs = await stub.ListRuns(training_service_pb2.ListRunsRequest(model=model))
+            assert len(runs.runs) == 2
+            first = await stub.GetRun(training_service_pb2.GetRunRequest(run_id=initial[0].run_id))
+            assert 100 <= first.snapshot.rows <= n  # started once min_rows were labelled
+            drift_run = runs.runs[0]
+            assert drift_run.snapshot.rows == n - 100  # since change_started_at
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await stub.StartTraining(training_service_pb2.StartTrainingRequest(model="nope"))
+            assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+        dead = await read_from(
+            kafka,
+            topics.DEADLETTER.name,
+            start[topics.DEADLETTER.name],
+            count=1,
+            idle_s=1,
+            predicate=lambda r: EventDeadLettered.FromString(r.value).topic == topics.LABELS.name,
+        )
+        reasons = [EventDeadLettered.FromString(r.value).reason for r in dead]
+        assert len(reasons) == 1 and "label has no value" in reasons[0], reasons
+    finally:
+        code = proc.terminate()
+    assert code == 0, proc.tail()

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import onnx
 import pytest
+from onnx import TensorProto, helper
+from pydantic import SecretStr
+
 from driftloop.platform.grpc_client import channel
 from driftloop.platform.grpc_server import GrpcServer
 from driftloop.platform.settings import GrpcSettings
@@ -32,8 +35,6 @@ from driftloop_registry.entrypoints.grpc_servicer import RegistryServicer
 from driftloop_registry.service.outbox import OutboxRelay
 from driftloop_registry.service.ports import PendingEvent
 from driftloop_registry.service.registry import Limits, Registry
-from onnx import TensorProto, helper
-from pydantic import SecretStr
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 MAX_ARTIFACT = 256 * 1024
@@ -218,10 +219,11 @@ async def _harness(database, tmp_path: Path, **grpc_overrides) -> AsyncIterator[
     store = LocalArtifactStore(tmp_path / "artifacts")
     sink = CapturingSink()
     relay = OutboxRelay(repo, sink, poll_s=0.05)
+    vetter = ProcessVetter(memory_mb=1024, cpu_s=10, timeout_s=30, concurrency=1)
     registry = Registry(
         repo,
         store,
-        ProcessVetter(memory_mb=1024, cpu_s=10, timeout_s=30),
+        vetter,
         Limits(max_artifact_bytes=MAX_ARTIFACT),
     )
     server = GrpcServer(GrpcSettings(port=free_port(), **grpc_overrides), default_port=0)
@@ -243,6 +245,7 @@ async def _harness(database, tmp_path: Path, **grpc_overrides) -> AsyncIterator[
             database.backend,
         )
     await server.stop()
+    await vetter.close()
     await repo.close()
 
 

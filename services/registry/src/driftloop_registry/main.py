@@ -4,15 +4,16 @@ cases, and runs them in one lifecycle."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import structlog
+
 from driftloop.monitoring.v1 import events_pb2 as monitoring_events
 from driftloop.platform import topics
 from driftloop.platform.bus import subscribe
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
 from driftloop.registry.v1 import registry_service_pb2_grpc
-
 from driftloop_registry.adapters.artifact_store import LocalArtifactStore
 from driftloop_registry.adapters.event_sink import BusEventSink
 from driftloop_registry.adapters.onnx_vetter import ProcessVetter
@@ -34,20 +35,20 @@ def build(settings: RegistrySettings | None = None) -> ServiceRuntime:
         open_database(settings.database_url, settings.data_dir, settings.database_schema)
     )
     relay = OutboxRelay(repo, BusEventSink(runtime.bus), poll_s=settings.outbox_poll_s)
+    vetter = ProcessVetter(
+        settings.vet_memory_mb, settings.vet_cpu_s, settings.vet_timeout_s, settings.vet_concurrency
+    )
     registry = Registry(
         repo,
         LocalArtifactStore(settings.data_dir / "artifacts"),
-        ProcessVetter(
-            settings.vet_memory_mb,
-            settings.vet_cpu_s,
-            settings.vet_timeout_s,
-            settings.vet_concurrency,
-        ),
+        vetter,
         Limits(max_artifact_bytes=settings.max_artifact_mb * 1024 * 1024),
-        on_commit=_crash if settings.fault_crash_after_commit else relay.notify,
+        on_commit=_fault(settings.fault_crash_after_commits, relay.notify),
     )
     runtime.on_start(repo.migrate)
+    runtime.on_start(vetter.start)
     runtime.on_stop(repo.close)
+    runtime.on_stop(vetter.close)
     runtime.background(relay.run)
     runtime.grpc.add(
         registry_service_pb2_grpc.add_RegistryServiceServicer_to_server,
@@ -66,9 +67,22 @@ def build(settings: RegistrySettings | None = None) -> ServiceRuntime:
     return runtime
 
 
-def _crash() -> None:
-    log.warning("fault.crash_after_commit")
-    os._exit(99)
+def _fault(crash_after: int, notify: Callable[[], None]) -> Callable[[], None]:
+    """``notify``, or when fault injection is on, ``notify`` that kills the
+    process right after the ``crash_after``-th commit, before its event is out."""
+    if not crash_after:
+        return notify
+    commits = 0
+
+    def after_commit() -> None:
+        nonlocal commits
+        commits += 1
+        if commits >= crash_after:
+            log.warning("fault.crash_after_commit", commits=commits)
+            os._exit(99)
+        notify()
+
+    return after_commit
 
 
 def main() -> None:

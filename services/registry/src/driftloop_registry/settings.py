@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from driftloop.platform.settings import ServiceSettings
 from pydantic import Field
+
+from driftloop.platform.settings import ServiceSettings
 
 
 class RegistrySettings(ServiceSettings):
@@ -35,8 +36,10 @@ class RegistrySettings(ServiceSettings):
     rollouts_group: str = Field(
         "driftloop-registry", description="Consumer group reading rollout decisions."
     )
-    fault_crash_after_commit: bool = Field(
-        False,
-        description="Fault injection for tests: exit the process right after a change is "
-        "committed, before its event is published. Never set in production.",
+    fault_crash_after_commits: int = Field(
+        0,
+        ge=0,
+        description="Fault injection for tests: exit the process right after its N-th "
+        "committed change, before that change's event is published (0: never). Never set "
+        "in production.",
     )

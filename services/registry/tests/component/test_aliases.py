@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import grpc
 import pytest
-from driftloop.registry.v1 import registry_service_pb2 as pb
 from google.protobuf.timestamp_pb2 import Timestamp
+
+from driftloop.registry.v1 import registry_service_pb2 as pb
 
 
 async def _three_versions(harness, models) -> None:

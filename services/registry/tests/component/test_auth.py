@@ -2,6 +2,7 @@
 
 import grpc
 import pytest
+
 from driftloop.registry.v1 import registry_service_pb2 as pb
 
 TOKEN = (("authorization", "Bearer s3cret"),)

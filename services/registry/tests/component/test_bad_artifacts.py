@@ -3,6 +3,7 @@ the service still serving."""
 
 import grpc
 import pytest
+
 from driftloop.registry.v1 import registry_service_pb2 as pb
 
 CORPUS = [

@@ -5,6 +5,7 @@ import hashlib
 
 import grpc
 import pytest
+
 from driftloop.common.v1 import common_pb2
 from driftloop.registry.v1 import registry_service_pb2 as pb
 

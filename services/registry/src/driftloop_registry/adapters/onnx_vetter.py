@@ -1,5 +1,9 @@
-"""Vets artifacts in a separate process with memory, CPU and wall-time limits
-(see ``vet_worker``) and turns its verdict into a signature or a refusal."""
+"""Vets artifacts in separate processes with memory, CPU and wall-time limits
+(see ``vet_worker``) and turns the verdict into a signature or a refusal.
+
+Each artifact gets a fresh process. To keep the latency of importing ONNX and
+onnxruntime out of the upload path, workers are started ahead of time and wait
+for their one job."""
 
 from __future__ import annotations
 
@@ -11,10 +15,13 @@ import sys
 from pathlib import Path
 
 import structlog
+
 from driftloop.platform.errors import InvalidArgument
 from driftloop_registry.domain.model import Signature, TensorSpec
 
 log = structlog.get_logger(__name__)
+
+Process = asyncio.subprocess.Process
 
 
 class ProcessVetter:
@@ -24,11 +31,31 @@ class ProcessVetter:
         self.memory_mb = memory_mb
         self.cpu_s = cpu_s
         self.timeout_s = timeout_s
+        self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
+        self._spares: list[Process] = []
+        self._closed = False
+
+    async def start(self) -> None:
+        """Start the waiting workers."""
+        for _ in range(self.concurrency):
+            self._spares.append(await self._spawn())
+
+    async def close(self) -> None:
+        self._closed = True
+        for proc in self._spares:
+            await _kill(proc)
+        self._spares.clear()
 
     async def vet(self, path: Path, feature_width: int) -> Signature:
         async with self._slots:
-            out, err, code = await self._run(path, feature_width)
+            proc = self._spares.pop(0) if self._spares else await self._spawn()
+            if not self._closed:
+                self._spares.append(await self._spawn())
+            out, err, code = await self._ask(proc, path, feature_width)
+        return self._signature(out, err, code)
+
+    def _signature(self, out: bytes, err: bytes, code: int) -> Signature:
         try:
             verdict = json.loads(out.decode().strip().splitlines()[-1])
         except (ValueError, IndexError):
@@ -46,30 +73,35 @@ class ProcessVetter:
             tuple(TensorSpec(t["name"], t["datatype"], tuple(t["shape"])) for t in sig["outputs"]),
         )
 
-    async def _run(self, path: Path, feature_width: int) -> tuple[bytes, bytes, int]:
-        proc = await asyncio.create_subprocess_exec(
+    async def _spawn(self) -> Process:
+        return await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "driftloop_registry.adapters.vet_worker",
-            str(path),
-            str(feature_width),
+            "--serve",
             str(self.memory_mb),
             str(self.cpu_s),
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
+
+    async def _ask(self, proc: Process, path: Path, width: int) -> tuple[bytes, bytes, int]:
+        job = json.dumps({"path": str(path), "feature_width": width}).encode() + b"\n"
         try:
-            out, err = await asyncio.wait_for(proc.communicate(), self.timeout_s)
+            out, err = await asyncio.wait_for(proc.communicate(job), self.timeout_s)
         except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
+            await _kill(proc)
             raise InvalidArgument(
                 f"artifact: vetting took longer than {self.timeout_s} s"
             ) from None
         except BaseException:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
+            await _kill(proc)
             raise
         return out, err, proc.returncode or 0
+
+
+async def _kill(proc: Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    await proc.wait()

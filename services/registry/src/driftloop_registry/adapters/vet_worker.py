@@ -1,8 +1,8 @@
-"""The vetting process: ``python -m driftloop_registry.adapters.vet_worker
-PATH FEATURE_WIDTH MEMORY_MB CPU_S`` checks one artifact under memory and CPU
-limits and prints one JSON line: ``{"ok": true, "signature": ...}`` or
-``{"ok": false, "reason": ...}``. It runs apart from the service so that a
-hostile model can exhaust only this process."""
+"""The vetting process: checks one artifact under memory and CPU limits and
+prints one JSON line, ``{"ok": true, "signature": ...}`` or ``{"ok": false,
+"reason": ...}``. It runs apart from the service so that a hostile model can
+exhaust only this process, and it vets exactly one artifact (a fresh process
+per model: nothing one model did can affect the next)."""
 
 from __future__ import annotations
 
@@ -35,10 +35,9 @@ class Refused(Exception):
     """The artifact is not acceptable; the message says why."""
 
 
-def _limit(memory_mb: int, cpu_s: int) -> None:
+def _limit_memory(memory_mb: int) -> None:
     memory = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
 
 
 def _tensors(graph: Any) -> Any:
@@ -161,15 +160,42 @@ def vet(path: Path, feature_width: int) -> dict[str, Any]:
     return signature
 
 
-def main(argv: list[str]) -> int:
-    path, width, memory_mb, cpu_s = Path(argv[0]), int(argv[1]), int(argv[2]), int(argv[3])
-    _limit(memory_mb, cpu_s)
+def _limit_cpu(cpu_s: int) -> None:
+    # Counted from now: the imports a warm worker did before its job are free.
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    limit = int(usage.ru_utime + usage.ru_stime) + cpu_s
+    resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
+
+
+def _verdict(path: Path, width: int, memory_mb: int) -> dict[str, Any]:
     try:
-        result: dict[str, Any] = {"ok": True, "signature": vet(path, width)}
+        return {"ok": True, "signature": vet(path, width)}
     except Refused as exc:
-        result = {"ok": False, "reason": str(exc)}
+        return {"ok": False, "reason": str(exc)}
     except MemoryError:
-        result = {"ok": False, "reason": f"vetting ran out of memory (limit {memory_mb} MiB)"}
+        return {"ok": False, "reason": f"vetting ran out of memory (limit {memory_mb} MiB)"}
+
+
+def main(argv: list[str]) -> int:
+    """``--serve MEMORY_MB CPU_S``: import the runtimes, then vet the one job
+    (``{"path": ..., "feature_width": ...}``) read from stdin. Otherwise
+    ``PATH FEATURE_WIDTH MEMORY_MB CPU_S`` vets at once."""
+    if argv[0] == "--serve":
+        memory_mb, cpu_s = int(argv[1]), int(argv[2])
+        _limit_memory(memory_mb)
+        import onnx  # noqa: F401  (warm up before the job arrives)
+        import onnxruntime  # noqa: F401
+
+        line = sys.stdin.readline()
+        if not line:
+            return 0
+        job = json.loads(line)
+        path, width = Path(job["path"]), int(job["feature_width"])
+    else:
+        path, width, memory_mb, cpu_s = Path(argv[0]), int(argv[1]), int(argv[2]), int(argv[3])
+        _limit_memory(memory_mb)
+    _limit_cpu(cpu_s)
+    result = _verdict(path, width, memory_mb)
     sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()
     return 0

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from driftloop.common.v1 import common_pb2
 from driftloop.platform.envelope import new_meta
 from driftloop.registry.v1 import events_pb2, model_pb2, registry_service_pb2
-
 from driftloop_registry.domain.model import (
     AliasChange,
     MetricFilter,

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
+
 from driftloop.platform.errors import InvalidArgument
 from driftloop.registry.v1 import model_pb2, registry_service_pb2, registry_service_pb2_grpc
-
 from driftloop_registry.domain.artifact import ArtifactCorrupted
 from driftloop_registry.entrypoints import converters as conv
 from driftloop_registry.service.ports import Cause

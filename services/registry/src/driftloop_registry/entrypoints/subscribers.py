@@ -6,7 +6,6 @@ from driftloop.monitoring.v1 import events_pb2 as monitoring_events
 from driftloop.platform.bus import Reject
 from driftloop.platform.envelope import EventContext
 from driftloop.platform.errors import Conflict, InvalidArgument, NotFound
-
 from driftloop_registry.domain.rollout import RolloutDecision
 from driftloop_registry.service.registry import Registry
 

@@ -47,9 +47,21 @@ class OutboxRelay:
                 await self.drain()
                 delay = self.poll_s
             except asyncio.CancelledError:
+                await self._last_drain()
                 raise
             except Exception as exc:
                 log.warning("outbox.publish_failed", error=repr(exc))
                 delay = min(delay * 2, 30.0)
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._wake.wait(), delay)
+            except TimeoutError:
+                pass
+            except asyncio.CancelledError:
+                await self._last_drain()
+                raise
+
+    async def _last_drain(self) -> None:
+        # At shutdown: publish what was committed last rather than leave it to
+        # the next start (the broker is still up when background jobs stop).
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.drain(), 5.0)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
-from driftloop.platform.errors import InvalidArgument, NotFound
 
+from driftloop.platform.errors import InvalidArgument, NotFound
 from driftloop_registry.domain.artifact import foreign_format
 from driftloop_registry.domain.model import (
     AliasChange,

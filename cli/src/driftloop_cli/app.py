@@ -20,6 +20,7 @@ from driftloop.platform.spec import SpecError, load_spec
 from driftloop.platform.topics import ALL as TOPICS
 from driftloop.platform.topics import by_name
 from driftloop_cli import health
+from driftloop_cli.models import models_app
 from driftloop_cli.state import RunState
 from driftloop_cli.supervisor import Child, Platform, StartError
 
@@ -35,9 +36,23 @@ app = typer.Typer(
 )
 events_app = typer.Typer(help="Read the platform's event topics.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
+app.add_typer(models_app, name="models")
 
 console = Console(stderr=True)
 out = Console()
+
+
+@app.callback()
+def _quiet_libraries() -> None:
+    # The CLI speaks through rich; library logs (structlog, aiokafka) go to
+    # stderr and only when something is wrong, so stdout stays parseable.
+    import logging
+
+    from driftloop.platform.logging import configure_logging
+    from driftloop.platform.settings import LogSettings
+
+    configure_logging("cli", LogSettings(level="WARNING", format="console"))
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
 
 def _settings() -> ServiceSettings:

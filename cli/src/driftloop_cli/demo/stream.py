@@ -45,7 +45,7 @@ class DriftingStream:
         drift_at: int = 10_000,
         width: int = 1_000,
         seed: int = 42,
-        customers: int = 2_000,
+        customers: int = 200,
         perturbation: float = 0.05,
         run_id: str = "demo",
     ) -> None:

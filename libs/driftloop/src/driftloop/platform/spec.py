@@ -159,6 +159,12 @@ class TrainingPolicy(_Strict):
     every_seconds: float | None = Field(None, gt=0)
     cooldown_s: float = Field(120.0, ge=0)
     max_runs_per_hour: int = Field(6, ge=1)
+    retrain_on: tuple[Literal["concept", "data", "prediction"], ...] = Field(
+        ("concept",),
+        description="Drift kinds that trigger a retrain. Data and prediction drift need no "
+        "labels and warn early, but a model retrained on them cannot be shown better yet; "
+        "they are published for ops and retrain only when listed here.",
+    )
     gate: Literal["not_worse", "better_after_drift"] = "not_worse"
     gate_margin: float = Field(0.01, ge=0)
     gate_metric: str = "accuracy"

@@ -173,6 +173,11 @@ class Harness:
     sink: CapturingSink
     data_dir: Path
     backend: str
+    port: int
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
 
     async def register(self, model: str, artifact: bytes | None = None, metadata=None, **kw):
         return await self.stub.RegisterModelVersion(
@@ -243,6 +248,7 @@ async def _harness(database, tmp_path: Path, **grpc_overrides) -> AsyncIterator[
             sink,
             tmp_path,
             database.backend,
+            server.port,
         )
     await server.stop()
     await vetter.close()

@@ -62,3 +62,24 @@ async def test_delete_events_carry_no_model_version(harness, models):
     deleted = event_to_proto(harness.sink.events[-1])
     assert (deleted.version, deleted.previous_version) == (0, 1)
     assert not deleted.HasField("model_version")
+
+
+async def test_events_keep_the_chains_correlation_id_sent_as_call_metadata(harness, models):
+    drift = (("x-correlation-id", "drift-7"),)
+    await harness.stub.RegisterModelVersion(
+        iter(models.requests_for(models.linear(), model="m", caused_by_event_id="run-done")),
+        metadata=drift,
+    )
+    await harness.stub.SetAlias(
+        pb.SetAliasRequest(model="m", alias="candidate", version=1, caused_by_event_id="run-done"),
+        metadata=drift,
+    )
+    await harness.stub.SetAlias(pb.SetAliasRequest(model="m", alias="x", version=1))
+    await harness.relay.drain()
+    metas = [event_to_proto(e).meta for e in harness.sink.events]
+    assert [(m.causation_id, m.correlation_id) for m in metas[:2]] == [
+        ("run-done", "drift-7"),
+        ("run-done", "drift-7"),
+    ]
+    # Without a cause the event starts its own chain.
+    assert metas[2].causation_id == "" and metas[2].correlation_id == metas[2].event_id

@@ -126,7 +126,9 @@ class SqlRepository:
                     now,
                 ),
             )
-            cause = Cause(draft.caused_by_event_id, draft.caused_by_event_id)
+            cause = Cause(
+                draft.caused_by_event_id, draft.correlation_id or draft.caused_by_event_id
+            )
             self._outbox(cur, "version", draft.model, number, 0, cause, now)
             found = self._version(cur, draft.model, number)
             assert found is not None

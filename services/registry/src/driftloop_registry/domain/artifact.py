@@ -37,7 +37,10 @@ def foreign_format(head: bytes) -> str | None:
     for magic, what in _MAGIC:
         if head.startswith(magic):
             return what
-    # Protocol 0/1 pickles start with an opcode such as '(' or 'c' and end with '.'.
-    if head[:1] in (b"(", b"c", b"]", b"}") and b"\n" in head[:256]:
+    # Protocol 0/1 pickles have no header: they start with an opcode such as
+    # MARK '(', GLOBAL 'c' (text up to a newline) or EMPTY_DICT/LIST then BINPUT.
+    if head[:1] in (b"(", b"c") and b"\n" in head[:256]:
         return "a pickle (protocol 0/1) or text"
+    if head[:1] in (b"}", b"]", b")") and head[1:2] in (b"q", b"r", b"(", b"."):
+        return "a pickle (protocol 1)"
     return None

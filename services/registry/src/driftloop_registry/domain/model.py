@@ -63,6 +63,8 @@ class VersionDraft:
     description: str = ""
     expected_sha256: str = ""
     caused_by_event_id: str = ""
+    # The first event of the chain (a drift id) that led here, for the event.
+    correlation_id: str = ""
 
     def validate(self) -> None:
         """Raise InvalidArgument naming the first bad field."""

@@ -16,12 +16,14 @@ from driftloop_registry.domain.model import (
     VersionDraft,
     VersionFilter,
 )
-from driftloop_registry.service.ports import PendingEvent
+from driftloop_registry.service.ports import Cause, PendingEvent
 
 SOURCE = "registry"
 
 
-def draft_from_proto(m: registry_service_pb2.RegisterModelVersionMetadata) -> VersionDraft:
+def draft_from_proto(
+    m: registry_service_pb2.RegisterModelVersionMetadata, correlation_id: str = ""
+) -> VersionDraft:
     return VersionDraft(
         model=m.model,
         metrics=dict(m.metrics),
@@ -39,6 +41,7 @@ def draft_from_proto(m: registry_service_pb2.RegisterModelVersionMetadata) -> Ve
         description=m.description,
         expected_sha256=m.expected_sha256.lower(),
         caused_by_event_id=m.caused_by_event_id,
+        correlation_id=correlation_id,
     )
 
 
@@ -99,6 +102,15 @@ def filter_from_proto(r: registry_service_pb2.ListModelVersionsRequest) -> Versi
 
 def at_from_proto(r: registry_service_pb2.GetAliasHistoryRequest) -> datetime | None:
     return r.at.ToDatetime(tzinfo=UTC) if r.HasField("at") else None
+
+
+def cause_of(
+    r: registry_service_pb2.SetAliasRequest | registry_service_pb2.DeleteAliasRequest,
+    correlation_id: str,
+) -> Cause:
+    """Why an alias changes; the chain's id comes as call metadata, since the
+    request has no field for it."""
+    return Cause(r.caused_by_event_id, correlation_id or r.caused_by_event_id, r.reason)
 
 
 def expected_of(

@@ -12,7 +12,6 @@ from driftloop.platform.errors import InvalidArgument
 from driftloop.registry.v1 import model_pb2, registry_service_pb2, registry_service_pb2_grpc
 from driftloop_registry.domain.artifact import ArtifactCorrupted
 from driftloop_registry.entrypoints import converters as conv
-from driftloop_registry.service.ports import Cause
 from driftloop_registry.service.registry import Registry
 
 pb = registry_service_pb2
@@ -30,7 +29,7 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         if first is None or not first.HasField("metadata"):
             raise InvalidArgument("metadata: the first message must carry the metadata")
         version = await self.registry.register(
-            conv.draft_from_proto(first.metadata), _chunks(request_iterator)
+            conv.draft_from_proto(first.metadata, _correlation(context)), _chunks(request_iterator)
         )
         return conv.version_to_proto(version)
 
@@ -47,14 +46,14 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         return pb.ListModelVersionsResponse(versions=[conv.version_to_proto(v) for v in found])
 
     async def SetAlias(self, request: pb.SetAliasRequest, context: Any) -> Any:
-        cause = Cause(request.caused_by_event_id, request.caused_by_event_id, request.reason)
+        cause = conv.cause_of(request, _correlation(context))
         change = await self.registry.set_alias(
             request.model, request.alias, request.version, conv.expected_of(request), cause
         )
         return conv.change_to_proto(change)
 
     async def DeleteAlias(self, request: pb.DeleteAliasRequest, context: Any) -> Any:
-        cause = Cause(request.caused_by_event_id, request.caused_by_event_id, request.reason)
+        cause = conv.cause_of(request, _correlation(context))
         change = await self.registry.delete_alias(
             request.model, request.alias, conv.expected_of(request), cause
         )
@@ -87,6 +86,14 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         if in_force is not None:
             out.at_entry.CopyFrom(conv.change_to_proto(in_force))
         return out
+
+
+def _correlation(context: Any) -> str:
+    """The chain's id (``x-correlation-id`` call metadata), if the caller sent it."""
+    for key, value in context.invocation_metadata() or ():
+        if key == "x-correlation-id":
+            return str(value)
+    return ""
 
 
 async def _chunks(requests: AsyncIterator[pb.RegisterModelVersionRequest]) -> AsyncIterator[bytes]:

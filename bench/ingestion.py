@@ -214,6 +214,7 @@ async def main(args: argparse.Namespace) -> dict:
                 "DRIFTLOOP_DATA_DIR": str(work),
                 "DRIFTLOOP_SPEC": str(SPEC),
                 "DRIFTLOOP_LOG_LEVEL": "WARNING",
+                "DRIFTLOOP_RAW_BATCH_RECORDS": os.environ.get("BENCH_RAW_BATCH", "1000"),
                 "DRIFTLOOP_GRPC_MAX_MESSAGE_BYTES": str(64 * 1024 * 1024),
             },
             work / "ingestion.log",

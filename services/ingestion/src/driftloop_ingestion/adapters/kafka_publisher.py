@@ -50,7 +50,8 @@ class KafkaPublisher:
             client_id=f"driftloop-{self.source}-publisher",
             acks="all" if self.settings.idempotence else 1,
             enable_idempotence=self.settings.idempotence,
-            linger_ms=self.settings.linger_ms,
+            # Batches are built here and sent whole: lingering would only add latency.
+            linger_ms=0,
             max_batch_size=self.max_batch_bytes,
         )
         await self._producer.start()

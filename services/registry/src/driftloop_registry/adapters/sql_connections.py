@@ -37,6 +37,9 @@ class Database:
     def sql(self, query: str) -> str:
         return query
 
+    def _usable(self, conn: Any) -> bool:
+        return True
+
     @contextlib.contextmanager
     def transaction(self, write: bool) -> Iterator[Cursor]:
         try:
@@ -53,7 +56,12 @@ class Database:
                 conn.rollback()
             raise
         finally:
-            self._idle.put(conn)
+            if self._usable(conn):
+                self._idle.put(conn)
+            else:  # e.g. the server restarted: the next call opens a new one
+                self._all.remove(conn)
+                with contextlib.suppress(Exception):
+                    conn.close()
 
     def migrate_prelude(self, cur: Cursor) -> None:
         """Dialect-specific work before migrations (locks, schema)."""
@@ -133,6 +141,9 @@ class PostgresDatabase(Database):
 
     def sql(self, query: str) -> str:
         return query.replace("?", "%s")
+
+    def _usable(self, conn: Any) -> bool:
+        return not conn.closed and not conn.broken
 
     def migrate_prelude(self, cur: Cursor) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"registry:{self.schema}",))

@@ -210,7 +210,7 @@ class Harness:
             self.store,
             self.registry,
             self.events,
-            ProcessTrainer(self.tmp_path / "jobs"),
+            ProcessTrainer(self.tmp_path / "jobs", self.settings.worker_start_method),
             OnnxScorer(),
             self.settings,
         )

@@ -38,12 +38,13 @@ def build() -> ServiceRuntime:
         deadline_s=cfg.registry_deadline_s,
         chunk_bytes=cfg.chunk_bytes,
     )
+    trainer = ProcessTrainer(settings.data_dir / "jobs", cfg.worker_start_method)
     runs = Runs(
         spec,
         store,
         registry,
         BusRunEvents(runtime.bus),
-        ProcessTrainer(settings.data_dir / "jobs"),
+        trainer,
         OnnxScorer(),
         cfg,
     )
@@ -58,6 +59,7 @@ def build() -> ServiceRuntime:
 
     async def trigger_loop() -> None:
         await runs.recover()
+        await trainer.warm_up()
         try:
             while True:
                 await triggers.tick()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from driftloop.platform.settings import ServiceSettings
@@ -34,6 +36,11 @@ class TrainingSection(BaseModel):
     )
     registry_deadline_s: float = Field(
         60.0, gt=0, description="Deadline of each call to the registry."
+    )
+    worker_start_method: Literal["forkserver", "spawn"] = Field(
+        "forkserver",
+        description="How trainer worker processes start: forked from a clean, pre-warmed fork "
+        "server (fast), or a fresh interpreter per run (spawn).",
     )
     profile_bins: int = Field(
         10, ge=2, le=100, description="Quantile bins per feature in the reference profile."

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import numpy as np
 import onnxruntime as ort
+import pytest
 from training_fakes import T0, fill, model_yaml, synthetic
 from training_trainers import good
 
@@ -122,7 +123,8 @@ async def test_drift_burst_makes_one_run_and_one_candidate(harness):
     assert h.fake.metadata[("m", 2)].parent_version == 1
 
 
-async def test_misbehaving_trainers_fail_runs_and_service_stays_healthy(harness):
+@pytest.mark.parametrize("start_method", ["forkserver", "spawn"])
+async def test_misbehaving_trainers_fail_runs_and_service_stays_healthy(harness, start_method):
     models = "".join(
         model_yaml(name, trainer=f"callable: 'training_trainers:{fn}'")
         for name, fn in [
@@ -133,7 +135,7 @@ async def test_misbehaving_trainers_fail_runs_and_service_stays_healthy(harness)
             ("hog", "hog"),
         ]
     ).replace("timeout_s: 60", "timeout_s: 4, memory_mb: 256")
-    h = await harness(models, max_concurrent_runs=2)
+    h = await harness(models, max_concurrent_runs=2, worker_start_method=start_method)
     fill(h.store, 150)
     for name in ("raises", "hangs", "garbage", "bytes", "hog"):
         reply = await h.client.StartTraining(training_service_pb2.StartTrainingRequest(model=name))

@@ -1,6 +1,12 @@
-"""Runs a trainer in a separate process (multiprocessing, spawn) with a
-timeout and an address-space limit, so that a trainer that raises, hangs,
-eats memory or returns garbage ends as a failed run and the service lives on."""
+"""Runs a trainer in a separate process with a timeout and an address-space
+limit, so that a trainer that raises, hangs, eats memory or returns garbage
+ends as a failed run and the service lives on.
+
+Start methods: ``spawn`` starts a fresh interpreter per run (seconds of
+imports each time); ``forkserver`` (default) spawns one clean server process
+once, with the ML libraries imported, and forks each run's worker from it —
+still a new process per run that shares nothing with the service process (no
+event loop, threads or sockets), but it starts in milliseconds."""
 
 from __future__ import annotations
 
@@ -22,14 +28,36 @@ from driftloop_training.service.ports import TrainJob, TrainResult
 
 log = structlog.get_logger(__name__)
 
+#: Imported once by the fork server, so that forked workers start warm.
+PRELOAD = [
+    "driftloop_training.adapters.trainers",
+    "numpy",
+    "sklearn.linear_model",
+    "sklearn.ensemble",
+    "skl2onnx",
+    "onnx",
+    "onnxruntime",
+]
+
 
 class ProcessTrainer:
     """Trains in a fresh spawned process per run; ``work_dir`` holds the job files."""
 
-    def __init__(self, work_dir: Path, startup_timeout_s: float = 120.0) -> None:
+    def __init__(
+        self, work_dir: Path, start_method: str = "forkserver", startup_timeout_s: float = 120.0
+    ) -> None:
         self.work_dir = work_dir
         self.startup_timeout_s = startup_timeout_s
-        self._ctx = multiprocessing.get_context("spawn")
+        self._ctx = multiprocessing.get_context(start_method)
+        if start_method == "forkserver":
+            self._ctx.set_forkserver_preload(PRELOAD)
+
+    async def warm_up(self) -> None:
+        """Start the fork server now rather than at the first run."""
+        if self._ctx.get_start_method() == "forkserver":
+            from multiprocessing import forkserver
+
+            await asyncio.to_thread(forkserver.ensure_running)
 
     async def train(self, job: TrainJob) -> TrainResult:
         self.work_dir.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ class FeatureSection(BaseModel):
         "driftloop:feature:", description="Prefix of every online-store key in Redis."
     )
     group: str = Field("driftloop-feature", description="Kafka consumer group the replicas share.")
-    batch: int = Field(500, ge=1, description="Most records fetched and handled per batch.")
+    batch: int = Field(2000, ge=1, description="Most records fetched and handled per batch.")
     checkpoint_interval_s: float = Field(
         5.0, ge=0, description="How often partition state is checkpointed (and always at stop)."
     )

@@ -31,6 +31,10 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[OnlineStore]:
     else:
         s = RedisOnlineStore("redis://127.0.0.1:6379/0", f"{unique('test-feature')}:")
     yield s
+    if isinstance(s, RedisOnlineStore):  # leave nothing behind in the shared Redis
+        keys = [k async for k in s._redis.scan_iter(match=f"{s._prefix}*")]
+        if keys:
+            await s._redis.delete(*keys)
     await s.close()
 
 

@@ -3,6 +3,7 @@ values of an uninterrupted run (after dedupe by event id)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,10 @@ async def test_kill_9_mid_stream_then_restart_matches_an_uninterrupted_run(
     steady_spec = write_spec(tmp_path / "steady.yaml", stream, ["steady"])
     crashy_spec = write_spec(tmp_path / "crashy.yaml", stream, ["crashy"])
     steady, _ = start_feature(kafka, steady_spec, tmp_path / "steady", unique("g"))
-    crashy, _ = start_feature(kafka, crashy_spec, tmp_path / "crashy", unique("g"))
+    # A checkpoint period long enough that the committed position usually runs
+    # ahead of the checkpoint: the restart then loads it and replays the gap.
+    slow = {"DRIFTLOOP_FEATURE_CHECKPOINT_INTERVAL_S": "1.5"}
+    crashy, _ = start_feature(kafka, crashy_spec, tmp_path / "crashy", unique("g"), **slow)
     try:
         records, bad = make_records(stream, N, entities=300, late=20, missing=20)
         await produce(kafka, records)
@@ -50,9 +54,8 @@ async def test_kill_9_mid_stream_then_restart_matches_an_uninterrupted_run(
         done_before = {v.record_id for v in before if v.view == "crashy"}
         assert 0 < len(done_before) < N - len(bad), "the kill did not land mid-stream"
 
-        crashy, _ = start_feature(
-            kafka, crashy_spec, tmp_path / "crashy", crashy.env["DRIFTLOOP_FEATURE_GROUP"]
-        )
+        group = crashy.env["DRIFTLOOP_FEATURE_GROUP"]
+        crashy, _ = start_feature(kafka, crashy_spec, tmp_path / "crashy", group, **slow)
         vectors = await read_vectors(kafka, features_start, stream, 2 * (N - len(bad)))
     finally:
         for proc in (steady, crashy):
@@ -68,6 +71,10 @@ async def test_kill_9_mid_stream_then_restart_matches_an_uninterrupted_run(
     assert set(by_view["crashy"]) == expected
     for rid in expected:
         assert by_view["crashy"][rid][1] == by_view["steady"][rid][1], rid
+    # The restart resumed from checkpoints, not from scratch.
+    restart_log = crashy.log_path.read_text().split('"service.started"')[-1]
+    loaded = [json.loads(x) for x in restart_log.splitlines() if "feature.state_loaded" in x]
+    assert loaded and all(x["next_offset"] > 0 for x in loaded), loaded
     dead = await read_dead_letters(kafka, dead_start, stream, 2 * len(bad))
     assert {d.meta.causation_id for d in dead} == bad
     assert {(d.meta.event_id) for d in dead} and len({d.meta.event_id for d in dead}) == 2 * len(

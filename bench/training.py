@@ -210,8 +210,8 @@ def markdown(summary: dict, quick: bool) -> str:
     for name, t in summary["trainers"].items():
         lines.append(
             f"| {name} | {t['by_hand_s']} | {t['driftloop_s']} | "
-            f"{t['ratio_driftloop_to_by_hand']} | {t['best_by_hand_s']} / {t['best_driftloop_s']} | "
-            f"{t['worker_process_s']} | "
+            f"{t['ratio_driftloop_to_by_hand']} | "
+            f"{t['best_by_hand_s']} / {t['best_driftloop_s']} | {t['worker_process_s']} | "
             f"{t['ingest_rows_per_s']} | {t['join_read_rows_per_s']} |"
         )
     return "\n".join(lines) + "\n"

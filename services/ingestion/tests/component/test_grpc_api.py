@@ -190,3 +190,17 @@ async def test_records_then_labels(stub, publisher) -> None:
         ("r1", 1, True),
         ("later", 0, False),
     ]
+
+
+async def test_a_broker_that_does_not_ack_fails_the_call(stub, publisher) -> None:
+    publisher.fail = True
+    requests = [
+        api.IngestRecordsRequest(stream="events", records=[as_json(good_record(i))])
+        for i in range(10)
+    ]
+    for call in (stub.StreamRecords(agen(requests)), stub.IngestRecords(requests[0])):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call
+        assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert "did not acknowledge" in caught.value.details()
+    assert publisher.items == []

@@ -26,6 +26,7 @@ from driftloop.platform.bus import EVENTS_PUBLISHED, aiokafka_options
 from driftloop.platform.envelope import CONTENT_TYPE, SPEC_VERSION
 from driftloop.platform.settings import KafkaSettings
 from driftloop_ingestion.entrypoints import converters
+from driftloop_ingestion.entrypoints.wire import FieldsEncoder
 from driftloop_ingestion.service.ports import Outgoing
 
 _KEY_CACHE_LIMIT = 200_000
@@ -42,6 +43,7 @@ class KafkaPublisher:
         self.max_batch_bytes = max_batch_bytes
         self._producer: AIOKafkaProducer | None = None
         self._hashes: dict[bytes, int] = {}
+        self._fields = FieldsEncoder()
         self._source_header = f"driftloop/{source}".encode()
 
     async def start(self) -> None:
@@ -91,24 +93,23 @@ class KafkaPublisher:
         batches: dict[tuple[str, int], Any] = {}
         futures = []
         counts: dict[tuple[str, str], int] = {}
-        for event, key in converters.to_events(items, self.source, now):
-            name = event.DESCRIPTOR.full_name
+        for name, event_id, causation, correlation, key, value in converters.to_wire(
+            items, self.source, now, self._fields
+        ):
             topic = topics.TOPIC_OF[name]
             parts = partitions.get(topic)
             if parts is None:
                 parts = partitions[topic] = sorted(await producer.partitions_for(topic))
             kb = key.encode()
             partition = parts[self._hash(kb) % len(parts)]
-            meta = event.meta
             headers = [
-                ("ce_id", meta.event_id.encode()),
+                ("ce_id", event_id.encode()),
                 ("ce_type", name.encode()),
                 *common,
-                ("ce_correlationid", meta.correlation_id.encode()),
+                ("ce_correlationid", correlation.encode()),
             ]
-            if meta.causation_id:
-                headers.append(("ce_causationid", meta.causation_id.encode()))
-            value = event.SerializeToString()
+            if causation:
+                headers.append(("ce_causationid", causation.encode()))
             batch = batches.get((topic, partition))
             if batch is None:
                 batch = batches[topic, partition] = producer.create_batch()

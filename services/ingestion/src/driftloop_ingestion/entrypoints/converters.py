@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import ValidationError
@@ -26,6 +26,7 @@ from driftloop_ingestion.domain.records import (
     ValidLabel,
     ValidRecord,
 )
+from driftloop_ingestion.entrypoints.wire import FieldsEncoder, RecordEncoder
 from driftloop_ingestion.service.intake import Result, Status, Submission, new_id
 from driftloop_ingestion.service.labels import LabelSubmission
 from driftloop_ingestion.service.ports import Outgoing
@@ -136,6 +137,7 @@ def _meta(meta: EventMeta, event_id: str, source: str, now: Timestamp, caused_by
 
 
 def record_event(rec: ValidRecord, source: str, now: Timestamp) -> ev.RecordValidated:
+    """The event through the protobuf API (the reference for ``wire.RecordEncoder``)."""
     msg = ev.RecordValidated(
         stream=rec.stream, schema_version=rec.schema_version, entity_id=rec.entity_id
     )
@@ -145,9 +147,8 @@ def record_event(rec: ValidRecord, source: str, now: Timestamp) -> ev.RecordVali
         msg.event_time.CopyFrom(now)
     else:
         msg.event_time.FromDatetime(rec.event_time)
-    fields = msg.fields
     for name, v in rec.fields.items():
-        _set_value(fields[name], v)
+        _set_value(msg.fields[name], v)
     _origin(msg.origin, rec.origin)
     return msg
 
@@ -191,18 +192,49 @@ def alert_event(alert: BadRateAlert, source: str, now: Timestamp) -> ev.BadRecor
     return msg
 
 
-def to_events(items: Sequence[Outgoing], source: str, now: Timestamp) -> Iterator[tuple[Any, str]]:
-    """Each item's event (occurred at ``now``) and its Kafka key (docs/CONTRACTS.md)."""
+class Encoded(NamedTuple):
+    """An event ready for Kafka: its type, envelope ids, key and payload."""
+
+    type: str
+    event_id: str
+    causation_id: str
+    correlation_id: str
+    key: str
+    value: bytes
+
+
+_RECORD_TYPE = ev.RecordValidated.DESCRIPTOR.full_name
+
+
+def _encoded(event: Any, key: str) -> Encoded:
+    meta = event.meta
+    return Encoded(
+        event.DESCRIPTOR.full_name,
+        meta.event_id,
+        meta.causation_id,
+        meta.correlation_id,
+        key,
+        event.SerializeToString(),
+    )
+
+
+def to_wire(
+    items: Sequence[Outgoing], source: str, now: Timestamp, fields: FieldsEncoder
+) -> Iterator[Encoded]:
+    """Each item as an encoded event (occurred at ``now``) with its Kafka key
+    (see docs/CONTRACTS.md)."""
+    records = RecordEncoder(fields, source, now)
     for item in items:
         t = type(item)
         if t is ValidRecord:
-            yield record_event(item, source, now), item.entity_id
+            rid = item.record_id
+            yield Encoded(_RECORD_TYPE, rid, "", rid, item.entity_id, records.encode(item))
         elif t is DeadLetter:
-            yield dead_letter_event(item, source, now), item.stream
+            yield _encoded(dead_letter_event(item, source, now), item.stream)
         elif t is ValidLabel:
-            yield label_event(item, source, now), item.record_id
+            yield _encoded(label_event(item, source, now), item.record_id)
         else:
-            yield alert_event(item, source, now), item.stream
+            yield _encoded(alert_event(item, source, now), item.stream)
 
 
 # ---------------------------------------------------------------- results

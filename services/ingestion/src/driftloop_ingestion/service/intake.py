@@ -203,6 +203,10 @@ class RecordIntake:
         try:
             while True:
                 await slots.acquire()
+                # A batch that failed (broker down) fails the call now, not at the end.
+                for task in tasks:
+                    if task.done() and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
                 batch = await anext(batches, None)
                 if batch is None:
                     slots.release()

@@ -4,6 +4,7 @@ an in-process gRPC server."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import pickle
 import uuid
@@ -17,12 +18,14 @@ import pytest
 from onnx import TensorProto, helper
 from pydantic import SecretStr
 
+from driftloop.platform.errors import InvalidArgument
 from driftloop.platform.grpc_client import channel
 from driftloop.platform.grpc_server import GrpcServer
 from driftloop.platform.settings import GrpcSettings
 from driftloop.platform.testing import free_port
 from driftloop.registry.v1 import registry_service_pb2 as pb
 from driftloop.registry.v1 import registry_service_pb2_grpc
+from driftloop_registry.adapters import vet_worker
 from driftloop_registry.adapters.artifact_store import LocalArtifactStore
 from driftloop_registry.adapters.onnx_vetter import ProcessVetter
 from driftloop_registry.adapters.sql_connections import (
@@ -31,6 +34,7 @@ from driftloop_registry.adapters.sql_connections import (
     SqliteDatabase,
 )
 from driftloop_registry.adapters.sql_repository import SqlRepository
+from driftloop_registry.domain.model import Signature, TensorSpec
 from driftloop_registry.entrypoints.grpc_servicer import RegistryServicer
 from driftloop_registry.service.outbox import OutboxRelay
 from driftloop_registry.service.ports import PendingEvent
@@ -218,13 +222,37 @@ def database(request, tmp_path) -> Callable[[], Database]:
         db.close()
 
 
-async def _harness(database, tmp_path: Path, **grpc_overrides) -> AsyncIterator[Harness]:
+class InProcessVetter:
+    """The vetting checks run in a thread of the test process: for tests that
+    are not about vetting (it has no memory limit, so never give it the corpus)."""
+
+    async def vet(self, path: Path, feature_width: int) -> Signature:
+        try:
+            sig = await asyncio.to_thread(vet_worker.vet, path, feature_width)
+        except vet_worker.Refused as exc:
+            raise InvalidArgument(f"artifact: {exc}") from None
+        return Signature(
+            tuple(TensorSpec(t["name"], t["datatype"], tuple(t["shape"])) for t in sig["inputs"]),
+            tuple(TensorSpec(t["name"], t["datatype"], tuple(t["shape"])) for t in sig["outputs"]),
+        )
+
+    async def close(self) -> None:
+        return None
+
+
+async def _harness(
+    database, tmp_path: Path, process_vetting: bool, **grpc_overrides
+) -> AsyncIterator[Harness]:
     repo = SqlRepository(database())
     await repo.migrate()
     store = LocalArtifactStore(tmp_path / "artifacts")
     sink = CapturingSink()
     relay = OutboxRelay(repo, sink, poll_s=0.05)
-    vetter = ProcessVetter(memory_mb=1024, cpu_s=10, timeout_s=30, concurrency=1)
+    vetter = (
+        ProcessVetter(memory_mb=1024, cpu_s=10, timeout_s=30, concurrency=1, spares=0)
+        if process_vetting
+        else InProcessVetter()
+    )
     registry = Registry(
         repo,
         store,
@@ -255,16 +283,30 @@ async def _harness(database, tmp_path: Path, **grpc_overrides) -> AsyncIterator[
     await repo.close()
 
 
+def _process_vetting(request) -> bool:
+    return request.node.get_closest_marker("process_vetting") is not None
+
+
 @pytest.fixture
-async def harness(database, tmp_path) -> AsyncIterator[Harness]:
-    async for h in _harness(database, tmp_path):
+async def harness(request, database, tmp_path) -> AsyncIterator[Harness]:
+    """The registry on a loopback gRPC server. Vetting runs in-process unless the
+    test is marked ``process_vetting`` (real child processes with limits)."""
+    async for h in _harness(database, tmp_path, _process_vetting(request)):
         yield h
 
 
 @pytest.fixture
-async def auth_harness(database, tmp_path) -> AsyncIterator[Harness]:
-    async for h in _harness(database, tmp_path, auth_token=SecretStr("s3cret")):
+async def auth_harness(request, database, tmp_path) -> AsyncIterator[Harness]:
+    async for h in _harness(
+        database, tmp_path, _process_vetting(request), auth_token=SecretStr("s3cret")
+    ):
         yield h
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers", "process_vetting: vet artifacts in real child processes with limits"
+    )
 
 
 @dataclass(frozen=True)

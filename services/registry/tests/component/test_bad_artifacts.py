@@ -26,6 +26,7 @@ def test_the_corpus_here_is_the_whole_corpus(models):
     assert sorted(CORPUS) == sorted(models.bad)
 
 
+@pytest.mark.process_vetting
 @pytest.mark.parametrize("case", CORPUS)
 async def test_a_bad_artifact_is_refused_and_leaves_nothing_behind(harness, models, case):
     artifact, width, phrase = models.bad[case]

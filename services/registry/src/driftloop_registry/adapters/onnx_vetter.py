@@ -27,18 +27,27 @@ Process = asyncio.subprocess.Process
 class ProcessVetter:
     """Implements the ``Vetter`` port."""
 
-    def __init__(self, memory_mb: int, cpu_s: int, timeout_s: float, concurrency: int = 2) -> None:
+    def __init__(
+        self,
+        memory_mb: int,
+        cpu_s: int,
+        timeout_s: float,
+        concurrency: int = 2,
+        spares: int | None = None,
+    ) -> None:
         self.memory_mb = memory_mb
         self.cpu_s = cpu_s
         self.timeout_s = timeout_s
         self.concurrency = concurrency
+        # Workers kept waiting for a job (default: one per concurrent job).
+        self.spares = concurrency if spares is None else spares
         self._slots = asyncio.Semaphore(concurrency)
         self._spares: list[Process] = []
         self._closed = False
 
     async def start(self) -> None:
         """Start the waiting workers."""
-        for _ in range(self.concurrency):
+        for _ in range(self.spares):
             self._spares.append(await self._spawn())
 
     async def close(self) -> None:
@@ -50,7 +59,7 @@ class ProcessVetter:
     async def vet(self, path: Path, feature_width: int) -> Signature:
         async with self._slots:
             proc = self._spares.pop(0) if self._spares else await self._spawn()
-            if not self._closed:
+            if not self._closed and len(self._spares) < self.spares:
                 self._spares.append(await self._spawn())
             out, err, code = await self._ask(proc, path, feature_width)
         return self._signature(out, err, code)

@@ -176,3 +176,14 @@ async def test_a_tampered_artifact_fails_its_checksum_on_download(harness, model
             pass
     assert err.value.code() == grpc.StatusCode.DATA_LOSS
     assert "checksum" in err.value.details()
+
+
+async def test_identical_artifacts_share_one_stored_file_and_staging_is_left_empty(harness, models):
+    art = models.linear(seed=0.9)
+    a = await harness.register("a", art)
+    b = await harness.register("b", art)
+    assert a.artifact_sha256 == b.artifact_sha256
+    assert [p.name for p in harness.stored_files()] == [a.artifact_sha256]
+    for model in ("a", "b"):
+        chunks = harness.stub.DownloadArtifact(pb.DownloadArtifactRequest(model=model, version=1))
+        assert b"".join([c.data async for c in chunks]) == art

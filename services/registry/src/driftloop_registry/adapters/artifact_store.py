@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from driftloop_registry.domain.artifact import ArtifactCorrupted
+from driftloop_registry.service.ports import Upload
 
 HEAD_BYTES = 512
 
@@ -62,11 +63,10 @@ class LocalArtifactStore:
     def begin(self) -> FileUpload:
         return FileUpload(self.staging)
 
-    def keep(self, upload: FileUpload) -> str:  # type: ignore[override]
-        sha = upload.sha256()
+    def keep(self, upload: Upload) -> str:
+        sha = upload.sha256()  # flushed and synced
         target = self.path_of(sha)
         target.parent.mkdir(parents=True, exist_ok=True)
-        upload._file.close()
         if target.exists() and _digest(target) == sha:
             upload.path.unlink(missing_ok=True)
         else:

@@ -59,7 +59,7 @@ def version_to_proto(v: ModelVersion) -> model_pb2.ModelVersion:
         feature_view=v.feature_view,
         feature_view_version=v.feature_view_version,
         aliases=list(v.aliases),
-        task=int(v.task),  # type: ignore[arg-type]
+        task=int(v.task),
         description=v.description,
     )
     for spec, target in ((v.signature.inputs, out.signature.inputs),

@@ -46,6 +46,12 @@ class ServingSettings(ServiceSettings):
     prediction_batch: int = Field(
         500, ge=1, description="Most scoring calls published in one batch."
     )
+    prediction_linger_s: float = Field(
+        0.02,
+        ge=0,
+        description="How long the publisher lets prediction events gather before it sends "
+        "a batch (unless a full batch is ready).",
+    )
     publish_timeout_s: float = Field(
         10.0, gt=0, description="How long one prediction batch may take to be acknowledged."
     )

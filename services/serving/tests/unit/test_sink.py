@@ -6,6 +6,7 @@ import asyncio
 
 import numpy as np
 
+from driftloop.platform.testing import wait_for
 from driftloop_serving.domain.models import VersionInfo
 from driftloop_serving.domain.predictions import Scored
 from driftloop_serving.domain.routing import Role
@@ -34,11 +35,11 @@ async def test_batches_are_published_in_order():
     async def publish(batch):
         batches.append(batch)
 
-    sink = PredictionSink(publish, batch_size=10)
+    sink = PredictionSink(publish, batch_size=10, linger_s=0.01)
     task = asyncio.create_task(sink.run())
     for i in range(25):
         sink.record(scored(i))
-    await asyncio.sleep(0.05)
+    await wait_for(lambda: sink.published == 25, timeout_s=5, interval_s=0.01)
     task.cancel()
     assert [len(b) for b in batches] == [10, 10, 5]
     assert [s.request_id for b in batches for s in b] == [f"r{i}" for i in range(25)]
@@ -54,14 +55,14 @@ async def test_broker_down_counts_what_was_lost_and_keeps_going():
         if attempts == 1:
             raise ConnectionError("broker down")
 
-    sink = PredictionSink(publish, batch_size=5)
+    sink = PredictionSink(publish, batch_size=5, linger_s=0)
     task = asyncio.create_task(sink.run())
     for i in range(5):
         sink.record(scored(i))
-    await asyncio.sleep(0.02)
+    await wait_for(lambda: sink.unpublished == 5, timeout_s=5, interval_s=0.01)
     for i in range(5, 8):
         sink.record(scored(i))
-    await asyncio.sleep(0.02)
+    await wait_for(lambda: sink.published == 3, timeout_s=5, interval_s=0.01)
     task.cancel()
     assert (sink.unpublished, sink.published) == (5, 3)
 
@@ -70,7 +71,7 @@ async def test_hanging_broker_times_out_and_full_buffer_drops_without_blocking()
     async def publish(batch):
         await asyncio.sleep(3600)
 
-    sink = PredictionSink(publish, capacity=10, batch_size=4, publish_timeout_s=0.05)
+    sink = PredictionSink(publish, capacity=10, batch_size=4, publish_timeout_s=0.05, linger_s=0)
     task = asyncio.create_task(sink.run())
     for i in range(10):
         sink.record(scored(i))
@@ -78,6 +79,6 @@ async def test_hanging_broker_times_out_and_full_buffer_drops_without_blocking()
     for i in range(10, 20):
         sink.record(scored(i))  # returns at once even though nothing drains
     assert sink.unpublished == 6  # 4 in flight + 10 buffered; 6 dropped at once
-    await asyncio.sleep(0.3)
+    await wait_for(lambda: sink.unpublished == 20, timeout_s=5, interval_s=0.01)
     task.cancel()
-    assert sink.published == 0 and sink.unpublished == 20
+    assert sink.published == 0

@@ -11,7 +11,6 @@ from driftloop.common.v1 import common_pb2
 from driftloop.platform.bus import EventBus
 from driftloop.serving.v1 import events_pb2
 from driftloop_serving.domain.models import VersionInfo
-from driftloop_serving.domain.predictions import Scored
 from driftloop_serving.domain.routing import Role
 from driftloop_serving.entrypoints import converters
 
@@ -53,9 +52,3 @@ class BusEvents:
             ),
             info.model,
         )
-
-    async def predictions(self, batch: list[Scored]) -> None:
-        items = []
-        for scored in batch:
-            items.extend(converters.prediction_events(scored, self.bus.meta))
-        await self.bus.publish_many(items)

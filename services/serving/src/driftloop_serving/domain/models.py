@@ -46,6 +46,10 @@ class Loaded:
     inflight: int = 0
     retired: bool = False
 
+    def __post_init__(self) -> None:
+        self.input_specs = {spec.name: spec for spec in self.runner.inputs}
+        self.output_names = [spec.name for spec in self.runner.outputs]
+
     @property
     def version(self) -> int:
         return self.info.version

@@ -5,7 +5,6 @@ tensor's row."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,30 +41,33 @@ class Row:
     probabilities: list[float]
 
 
-def rows(scored: Scored) -> Iterator[Row]:
+def rows(scored: Scored) -> list[Row]:
     """One :class:`Row` per scored row. A single-row call keeps the request's
     id as record id; row ``i`` of a batch gets ``<id>/<i>``."""
-    label = scored.outputs.get("label")
-    probs = scored.outputs.get("probabilities")
-    value = scored.outputs.get("variable")
-    first = next(iter(scored.outputs.values()), None)
-    features = scored.features
-    n = _rows_of(label, probs, value, first)
-    for i in range(n):
-        if label is not None:
-            prediction = float(label.reshape(n, -1)[i, 0])
-        elif value is not None:
-            prediction = float(value.reshape(n, -1)[i, 0])
-        elif first is not None and first.size and first.dtype.kind in "biuf":
-            prediction = float(first.reshape(n, -1)[i, 0])
-        else:
-            prediction = 0.0
-        yield Row(
-            record_id=scored.record_id if n == 1 else f"{scored.record_id}/{i}",
-            features=[] if features is None else features.reshape(n, -1)[i].astype(float).tolist(),
-            prediction=prediction,
-            probabilities=[] if probs is None else probs.reshape(n, -1)[i].astype(float).tolist(),
-        )
+    outputs = scored.outputs
+    label, probs, value = (
+        outputs.get("label"),
+        outputs.get("probabilities"),
+        outputs.get("variable"),
+    )
+    first = next(iter(outputs.values()), None)
+    head = label if label is not None else value
+    if head is None and first is not None and first.size and first.dtype.kind in "biuf":
+        head = first
+    n = _rows_of(head, probs, scored.features)
+    # Whole-array conversions: one call per output, not one per row.
+    predictions = [0.0] * n if head is None else head.reshape(n, -1)[:, 0].astype(float).tolist()
+    probabilities = [[]] * n if probs is None else probs.reshape(n, -1).astype(float).tolist()
+    features = (
+        [[]] * n
+        if scored.features is None
+        else scored.features.reshape(n, -1).astype(float).tolist()
+    )
+    rid = scored.record_id
+    return [
+        Row(rid if n == 1 else f"{rid}/{i}", features[i], predictions[i], probabilities[i])
+        for i in range(n)
+    ]
 
 
 def _rows_of(*arrays: np.ndarray | None) -> int:

@@ -42,9 +42,12 @@ class TensorSpec:
                 f"input {self.name!r}: datatype {datatype} does not match the model's "
                 f"{self.datatype}"
             )
-        if len(shape) != len(self.shape) or any(
-            want >= 0 and got != want for got, want in zip(shape, self.shape, strict=True)
-        ):
+        ok = len(shape) == len(self.shape)
+        if ok:
+            for got, want in zip(shape, self.shape, strict=True):
+                if want >= 0 and got != want:
+                    ok = False
+        if not ok:
             raise InvalidArgument(
                 f"input {self.name!r}: shape {list(shape)} does not match the model's "
                 f"{list(self.shape)}"

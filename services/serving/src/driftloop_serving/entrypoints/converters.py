@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
 
 import numpy as np
+from google.protobuf import timestamp_pb2
 
 from driftloop.common.v1 import common_pb2
 from driftloop.platform.errors import InvalidArgument
@@ -116,30 +117,39 @@ def infer_response(result: InferResult, raw: bool) -> pb.ModelInferResponse:
 
 
 def prediction_events(
-    scored: Scored, meta_of: object
-) -> list[tuple[events_pb2.PredictionMade, str]]:
-    """One ``PredictionMade`` per row, keyed by model name. ``meta_of`` makes
-    the event meta (the bus's ``meta``)."""
-    out = []
+    scored: Scored, new_id: Callable[[], str], source: str = "serving"
+) -> list[events_pb2.PredictionMade]:
+    """One ``PredictionMade`` per row; ``new_id`` makes the event ids. The
+    record id is the causation and correlation id (as ``new_meta`` does)."""
     ref = common_pb2.ModelRef(name=scored.info.model, version=scored.info.version)
-    at = datetime.fromtimestamp(scored.at, UTC)
+    seconds = int(scored.at)
+    at = timestamp_pb2.Timestamp(seconds=seconds, nanos=int((scored.at - seconds) * 1e9))
+    role, kind = ROLE_PB[scored.role], SOURCE_PB[scored.source]
+    out = []
     for row in rows(scored):
-        event = events_pb2.PredictionMade(
-            meta=meta_of(caused_by=scored.record_id or None),  # type: ignore[operator]
-            request_id=scored.request_id,
-            record_id=row.record_id,
-            entity_id=scored.entity_id,
-            model=ref,
-            role=ROLE_PB[scored.role],
-            feature_names=scored.feature_names,
-            features=row.features,
-            prediction=row.prediction,
-            probabilities=row.probabilities,
-            latency_ms=scored.latency_ms,
-            source=SOURCE_PB[scored.source],
+        out.append(
+            events_pb2.PredictionMade(
+                meta=common_pb2.EventMeta(
+                    event_id=new_id(),
+                    causation_id=scored.record_id,
+                    correlation_id=scored.record_id,
+                    occurred_at=at,
+                    source=source,
+                ),
+                request_id=scored.request_id,
+                record_id=row.record_id,
+                entity_id=scored.entity_id,
+                model=ref,
+                role=role,
+                feature_names=scored.feature_names,
+                features=row.features,
+                prediction=row.prediction,
+                probabilities=row.probabilities,
+                latency_ms=scored.latency_ms,
+                source=kind,
+                predicted_at=at,
+            )
         )
-        event.predicted_at.FromDatetime(at)
-        out.append((event, scored.info.model))
     return out
 
 

@@ -108,8 +108,7 @@ class Predictor:
             outputs = await self._run(loaded, feeds, rows)
         finally:
             loaded.release()
-        names = [spec.name for spec in loaded.runner.outputs]
-        by_name = dict(zip(names, outputs, strict=True))
+        by_name = dict(zip(loaded.output_names, outputs, strict=True))
         result = InferResult(
             request.model, loaded.version, role, request.id, self._select(by_name, request.outputs)
         )
@@ -140,10 +139,10 @@ class Predictor:
             outputs = await self._run(loaded, feeds, len(next(iter(feeds.values()))))
         finally:
             loaded.release()
-        return dict(zip([s.name for s in loaded.runner.outputs], outputs, strict=True))
+        return dict(zip(loaded.output_names, outputs, strict=True))
 
     def _feeds(self, loaded: Loaded, inputs: list[InferInput]) -> tuple[dict[str, np.ndarray], int]:
-        specs = {spec.name: spec for spec in loaded.runner.inputs}
+        specs = loaded.input_specs
         feeds: dict[str, np.ndarray] = {}
         for item in inputs:
             spec = specs.get(item.name)
@@ -156,7 +155,10 @@ class Predictor:
         missing = specs.keys() - feeds.keys()
         if missing:
             raise InvalidArgument(f"input {sorted(missing)[0]!r} is missing")
-        rows = max((a.shape[0] if a.ndim else 1) for a in feeds.values())
+        rows = 1
+        for array in feeds.values():
+            if array.ndim and array.shape[0] > rows:
+                rows = array.shape[0]
         if rows > self.max_rows:
             raise ResourceExhausted(
                 f"request has {rows} rows; at most {self.max_rows} per request are accepted"
@@ -203,7 +205,7 @@ class Predictor:
             return
         finally:
             shadow.release()
-        names = [spec.name for spec in shadow.runner.outputs]
+        names = shadow.output_names
         first = feeds.get("input", next(iter(feeds.values())))
         self.sink.record(
             Scored(

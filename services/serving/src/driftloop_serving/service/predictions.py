@@ -39,12 +39,14 @@ class PredictionSink:
         capacity: int = 100_000,
         batch_size: int = 500,
         publish_timeout_s: float = 10.0,
+        linger_s: float = 0.02,
     ) -> None:
         self._publish = publish
         self._buffer: collections.deque[Scored] = collections.deque()
         self._capacity = capacity
         self._batch_size = batch_size
         self._timeout = publish_timeout_s
+        self._linger = linger_s
         self._wake = asyncio.Event()
         self.published = 0
         self.unpublished = 0
@@ -67,6 +69,10 @@ class PredictionSink:
         """Publish batches as they fill, until cancelled."""
         while True:
             await self._wake.wait()
+            # Let a batch gather: one publish per request would cost more CPU
+            # than the request itself.
+            if len(self._buffer) < self._batch_size and self._linger:
+                await asyncio.sleep(self._linger)
             self._wake.clear()
             while self._buffer:
                 await self._publish_batch()

@@ -37,7 +37,11 @@ def build(settings: MonitoringSettings | None = None) -> ServiceRuntime:
     )
     store = SqliteStore(settings.data_dir / settings.state_db)
     monitor = Monitor(
-        store, policies, metrics=PrometheusMetrics(), quality_window=settings.quality_window
+        store,
+        policies,
+        metrics=PrometheusMetrics(),
+        quality_window=settings.quality_window,
+        recent_drift_kept=settings.recent_drift_kept,
     )
     publisher = Publisher(runtime.bus, monitor)
     subscribers.register(runtime.broker, runtime.bus, monitor, publisher, settings.consumer_group)

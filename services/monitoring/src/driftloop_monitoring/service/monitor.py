@@ -58,12 +58,14 @@ class Monitor:
         metrics: NullMetrics | None = None,
         clock: Callable[[], float] = time.time,
         quality_window: int = 1000,
+        recent_drift_kept: int = 20,
     ) -> None:
         self.store = store
         self.policies = policies
         self.metrics = metrics or NullMetrics()
         self.clock = clock
         self.quality_window = quality_window
+        self.recent_drift_kept = recent_drift_kept
         self.models: dict[str, ModelState] = store.load_models()
         self.join = LabelJoin(policies.label_wait, store.buffer)
         self.debounce = Debouncer(store.load_cooldowns())
@@ -82,6 +84,7 @@ class Monitor:
         if rt is None or rt.watch.version != state.champion:
             info = state.versions.get(state.champion)
             rt_new = _Runtime(DriftWatch(name, info, self.policies.drift(name)))
+            rt_new.recent_drift = deque(maxlen=self.recent_drift_kept)
             rt_new.watch.on_window = lambda results: [
                 self.metrics.feature_drift(name, r.name, r.psi, r.statistic) for r in results
             ]

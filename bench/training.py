@@ -25,12 +25,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+# One OpenMP thread on both sides (inherited by the worker processes): on 2
+# shared cores, OpenMP's spinning threads made HistGradientBoosting timings
+# swing 10x between rounds.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
@@ -202,7 +208,8 @@ def markdown(summary: dict, quick: bool) -> str:
         "the snapshot, a worker process with limits (forked from a pre-warmed fork server), "
         "the ONNX check, champion comparison, reference profile and registration over gRPC. "
         "Predictions are identical. The 2 cores are shared with other work: medians are noisy, "
-        "best-of-rounds shown too.\n",
+        "best-of-rounds shown too. "
+        "OMP_NUM_THREADS=1 on both sides.\n",
         "| trainer | by hand (s) | driftloop (s) | ratio | best by hand / driftloop (s) "
         "| worker process (s) | store ingest rows/s | join read rows/s |",
         "|---|---|---|---|---|---|---|---|",

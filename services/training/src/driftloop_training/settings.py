@@ -42,6 +42,12 @@ class TrainingSection(BaseModel):
         description="How trainer worker processes start: forked from a clean, pre-warmed fork "
         "server (fast), or a fresh interpreter per run (spawn).",
     )
+    worker_threads: int = Field(
+        1,
+        ge=0,
+        description="OpenMP/BLAS threads a trainer may use (0: the libraries' default, one "
+        "per core). 1 suits the embedded platform's shared cores.",
+    )
     profile_bins: int = Field(
         10, ge=2, le=100, description="Quantile bins per feature in the reference profile."
     )

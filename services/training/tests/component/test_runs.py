@@ -148,7 +148,7 @@ async def test_misbehaving_trainers_fail_runs_and_service_stays_healthy(harness,
         "garbage": (RunState.FAILED, "invalid_output"),
         "bytes": (RunState.FAILED, "invalid_output"),
         "hog": (RunState.FAILED, "memory"),
-    }
+    }, {m: r.error for m, r in runs.items()}
     assert "boom in user code" in runs["raises"].error
     assert len(h.events.of("failed")) == 5 and not h.fake.versions
     # Still serving, and a good run still works afterwards.

@@ -200,6 +200,12 @@ def child_main(job_dir: str, memory_mb: int) -> None:
         (job / "ready").touch()  # the trainer's timeout starts now, not at process start
 
         spec = json.loads((job / "job.json").read_text())
+        if spec.get("threads"):
+            from threadpoolctl import threadpool_limits
+
+            # Oversubscribed OpenMP/BLAS threads on a shared machine slow
+            # training by an order of magnitude; the limit holds for this process.
+            threadpool_limits(int(spec["threads"]))
         data = np.load(job / "data.npz", allow_pickle=False)
         X, y = data["X"], data["y"]
         task, seed = spec["task"], int(spec["seed"])
@@ -215,6 +221,7 @@ def child_main(job_dir: str, memory_mb: int) -> None:
         (job / "model.onnx").write_bytes(artifact)
         (job / "info.json").write_text(json.dumps({"library_versions": versions}))
     except MemoryError:
+        _unlimit_memory()  # room to write the verdict
         _fail(job, "memory", f"trainer exceeded the memory limit of {memory_mb} MB")
     except InvalidOutput as exc:
         _fail(job, "invalid_output", str(exc))
@@ -229,7 +236,13 @@ def _limit_memory(memory_mb: int) -> None:
     with open("/proc/self/statm") as f:
         baseline = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     limit = baseline + memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _unlimit_memory() -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
 
 
 def _fail(job: Path, kind: str, reason: str) -> None:

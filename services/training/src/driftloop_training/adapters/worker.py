@@ -73,6 +73,7 @@ class ProcessTrainer:
                         "builtin": job.builtin,
                         "callable": job.callable,
                         "params": job.params,
+                        "threads": job.threads,
                     }
                 )
             )

@@ -24,6 +24,7 @@ class TrainJob:
     params: dict[str, Any]
     timeout_s: float
     memory_mb: int
+    threads: int = 0
 
 
 @dataclass(frozen=True)

@@ -224,6 +224,7 @@ class Runs:
                 params=dict(model.trainer.params),
                 timeout_s=model.trainer.timeout_s,
                 memory_mb=model.trainer.memory_mb,
+                threads=self.settings.worker_threads,
             )
         )
         run.library_versions = result.library_versions

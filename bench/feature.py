@@ -230,61 +230,57 @@ def pct(samples: list[float], q: float) -> float:
 
 
 async def lookups(kafka: KafkaSettings, work: Path, calls: int, entities: int) -> dict:
-    out: dict[str, dict[int, list[float]]] = {}
+    """p50/p99 samples per case and size. Raw MGET calls are interleaved one
+    for one with the service's calls (same keys, same moment, same load)."""
+    out: dict[str, dict[int, list[float]]] = {"raw-redis": {1: [], 100: []}}
     prefix = f"bench-feature-{uuid.uuid4().hex[:6]}:"
-    for backend in ("memory", "redis"):
-        stream = f"l{uuid.uuid4().hex[:6]}"
-        proc, address = start_feature(
-            kafka,
-            work,
-            stream,
-            DRIFTLOOP_FEATURE_ONLINE_STORE=backend,
-            DRIFTLOOP_FEATURE_REDIS_PREFIX=prefix,
-        )
-        try:
-            await joined(kafka, f"bench-{stream}")
-            counting = asyncio.create_task(
-                count_until(kafka, topics.FEATURES.name, stream.encode(), entities * 3)
-            )
-            await produce(kafka, records(stream, entities * 3, entities, cycle=True))
-            await counting
-            ids = [f"u{i}" for i in range(entities)]
-            out[backend] = {}
-            async with channel(address) as ch:
-                stub = pb_grpc.FeatureServiceStub(ch)
-                for size in (1, 100):
-                    req = pb.GetOnlineFeaturesRequest(view="bench", entity_ids=ids[:size])
-                    for _ in range(50):  # warm up
-                        await stub.GetOnlineFeatures(req)
-                    samples = []
-                    for i in range(calls):
-                        req = pb.GetOnlineFeaturesRequest(
-                            view="bench",
-                            entity_ids=[ids[(i * 7 + j) % entities] for j in range(size)],
-                        )
-                        t0 = time.perf_counter()
-                        reply = await stub.GetOnlineFeatures(req)
-                        samples.append(time.perf_counter() - t0)
-                        assert all(v.found for v in reply.vectors)
-                    out[backend][size] = samples
-        finally:
-            proc.terminate()
     r = aioredis.Redis.from_url("redis://127.0.0.1:6379/0")
-    out["raw-redis"] = {}
-    for size in (1, 100):
-        samples = []
-        for i in range(calls + 50):
-            keys = [f"{prefix}bench:v1:u{(i * 7 + j) % entities}" for j in range(size)]
-            t0 = time.perf_counter()
-            got = await r.mget(keys)
-            if i >= 50:
-                samples.append(time.perf_counter() - t0)
-            assert all(g is not None for g in got)
-        out["raw-redis"][size] = samples
-    keys = [k async for k in r.scan_iter(match=f"{prefix}*", count=1000)]
-    if keys:
-        await r.delete(*keys)
-    await r.aclose()
+    ids = [f"u{i}" for i in range(entities)]
+    try:
+        # Redis first: its keys are what the raw MGET reads in both runs.
+        for backend in ("redis", "memory"):
+            stream = f"l{uuid.uuid4().hex[:6]}"
+            proc, address = start_feature(
+                kafka,
+                work,
+                stream,
+                DRIFTLOOP_FEATURE_ONLINE_STORE=backend,
+                DRIFTLOOP_FEATURE_REDIS_PREFIX=prefix,
+            )
+            try:
+                await joined(kafka, f"bench-{stream}")
+                counting = asyncio.create_task(
+                    count_until(kafka, topics.FEATURES.name, stream.encode(), entities * 3)
+                )
+                await produce(kafka, records(stream, entities * 3, entities, cycle=True))
+                await counting
+                out[backend] = {}
+                async with channel(address) as ch:
+                    stub = pb_grpc.FeatureServiceStub(ch)
+                    for size in (1, 100):
+                        samples, raw = [], []
+                        for i in range(calls + 50):  # the first 50 warm up
+                            picked = [ids[(i * 7 + j) % entities] for j in range(size)]
+                            req = pb.GetOnlineFeaturesRequest(view="bench", entity_ids=picked)
+                            t0 = time.perf_counter()
+                            reply = await stub.GetOnlineFeatures(req)
+                            t1 = time.perf_counter()
+                            got = await r.mget([f"{prefix}bench:v1:{e}" for e in picked])
+                            t2 = time.perf_counter()
+                            assert all(v.found for v in reply.vectors)
+                            assert all(g is not None for g in got)
+                            if i >= 50:
+                                samples.append(t1 - t0)
+                                raw.append(t2 - t1)
+                        out[backend][size] = samples
+                        out["raw-redis"][size] += raw
+            finally:
+                proc.terminate()
+    finally:
+        keys = [k async for k in r.scan_iter(match=f"{prefix}*", count=1000)]
+        if keys:
+            await r.delete(*keys)
+        await r.aclose()
     return out
 
 

@@ -2,39 +2,34 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import pickle
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from driftloop_feature.domain.model import Record, Rejection, Vector
 from driftloop_feature.domain.partition import PartitionState
-
-
-def _done() -> Awaitable[object]:
-    future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-    future.set_result(None)
-    return future
 
 
 class FakePublisher:
     def __init__(self) -> None:
         self.vectors: list[Vector] = []
         self.rejections: list[Rejection] = []
+        self.queued: list[Vector | Rejection] = []
         self.fail_next = False
 
-    async def vector(self, vector: Vector) -> Awaitable[object]:
-        self.vectors.append(vector)
+    def vector(self, vector: Vector) -> None:
+        self.queued.append(vector)
+
+    def rejection(self, rejection: Rejection) -> None:
+        self.queued.append(rejection)
+
+    async def flush(self) -> None:
+        queued, self.queued = self.queued, []
         if self.fail_next:
             self.fail_next = False
-            future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-            future.set_exception(ConnectionError("broker gone"))
-            return future
-        return _done()
-
-    async def rejection(self, rejection: Rejection) -> Awaitable[object]:
-        self.rejections.append(rejection)
-        return _done()
+            raise ConnectionError("broker gone")
+        for item in queued:
+            (self.vectors if isinstance(item, Vector) else self.rejections).append(item)
 
 
 class FakeCheckpoints:

@@ -11,7 +11,7 @@ from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
 from driftloop.platform.spec import load_spec
 from driftloop_feature.adapters.checkpoints import SqliteCheckpointStore
-from driftloop_feature.adapters.kafka import BusPublisher, KafkaReplayer
+from driftloop_feature.adapters.kafka import KafkaBatchPublisher, KafkaReplayer
 from driftloop_feature.adapters.memory_store import InMemoryOnlineStore
 from driftloop_feature.adapters.redis_store import RedisOnlineStore
 from driftloop_feature.domain.views import CompiledView, compile_spec
@@ -41,9 +41,10 @@ def build() -> ServiceRuntime:
     checkpoints = SqliteCheckpointStore(
         settings.data_dir / "feature" / "checkpoints.sqlite", topic, cfg.group, views
     )
+    publisher = KafkaBatchPublisher(settings.kafka, "feature")
     processor = FeatureProcessor(
         views,
-        BusPublisher(runtime.bus),
+        publisher,
         store,
         checkpoints,
         KafkaReplayer(settings.kafka, topic),
@@ -60,7 +61,9 @@ def build() -> ServiceRuntime:
         processor.checkpoint()
         checkpoints.close()
         await store.close()
+        await publisher.stop()
 
+    runtime.on_start(publisher.start)
     runtime.on_stop(stop)
     log.info("feature.views", views=[f"{v.name}@v{v.version} width={v.width}" for v in views])
     return runtime

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -55,8 +55,14 @@ class Replayer(Protocol):
 
 
 class Publisher(Protocol):
-    """Publishes outcomes without waiting; the returned awaitable is the ack."""
+    """Collects outcomes and publishes them together."""
 
-    async def vector(self, vector: Vector) -> Awaitable[object]: ...
+    def vector(self, vector: Vector) -> None:
+        """Queue a vector for the features topic."""
 
-    async def rejection(self, rejection: Rejection) -> Awaitable[object]: ...
+    def rejection(self, rejection: Rejection) -> None:
+        """Queue a dead-letter for the records dead-letter topic."""
+
+    async def flush(self) -> None:
+        """Publish everything queued and return once the broker acknowledged
+        all of it; raise if it did not (the queue is emptied either way)."""

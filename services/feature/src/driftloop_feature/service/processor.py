@@ -11,9 +11,8 @@ at least once, with the values an uninterrupted run computes.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import structlog
 from prometheus_client import Counter
@@ -60,7 +59,7 @@ class FeatureProcessor:
         self._interval = checkpoint_interval_s
         self._clock = clock
         self._states: dict[int, PartitionState] = {}
-        self._pending: list[Awaitable[object]] = []
+        self._vectors: dict[str, int] = {}
         self._online: dict[tuple[str, str], OnlineEntry] = {}
         self._batch: set[int] = set()
         self._dirty: set[int] = set()
@@ -75,11 +74,11 @@ class FeatureProcessor:
         try:
             for outcome in state.apply(record, offset):
                 if isinstance(outcome, Vector):
-                    self._pending.append(await self._publisher.vector(outcome))
+                    self._publisher.vector(outcome)
                     self._remember(outcome)
-                    VECTORS.labels(outcome.view).inc()
+                    self._vectors[outcome.view] = self._vectors.get(outcome.view, 0) + 1
                 else:
-                    self._pending.append(await self._publisher.rejection(outcome))
+                    self._publisher.rejection(outcome)
                     self._rejected(outcome)
         except BaseException:
             self._states.pop(partition, None)  # half-applied: rebuild on next use
@@ -89,16 +88,19 @@ class FeatureProcessor:
         """End of a batch: wait for every acknowledgement, update the online
         store, checkpoint when due. Raises (and forgets the touched partitions'
         state) when a publish failed, so the batch is read again."""
-        pending, self._pending = self._pending, []
         batch, self._batch = self._batch, set()
         try:
-            await asyncio.gather(*pending)
+            await self._publisher.flush()
         except BaseException:
             for partition in batch:
                 self._states.pop(partition, None)
             self._online.clear()
+            self._vectors.clear()
             raise
         self._dirty |= batch
+        for view, n in self._vectors.items():
+            VECTORS.labels(view).inc(n)
+        self._vectors.clear()
         if self._online:
             entries, self._online = list(self._online.values()), {}
             await self._store.put_many(entries)

@@ -5,7 +5,6 @@ register → alias, publishing every transition."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -13,17 +12,15 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import structlog
 
-from driftloop.platform.errors import Conflict, InvalidArgument, NotFound
+from driftloop.platform.errors import InvalidArgument, NotFound
 from driftloop.platform.spec import ModelSpec, Spec
-from driftloop_training.domain.dataset import NotEnoughData, select, to_frame
 from driftloop_training.domain.debounce import Decision, decide
 from driftloop_training.domain.evaluation import (
     classification_metrics,
-    gate,
     regression_metrics,
 )
 from driftloop_training.domain.profile import build_profile
-from driftloop_training.domain.runs import Run, RunFailed, RunState, Snapshot, Trigger, Window
+from driftloop_training.domain.runs import Run, RunFailed, RunState, Trigger, Window
 from driftloop_training.service.ports import (
     Registration,
     Registry,
@@ -32,6 +29,8 @@ from driftloop_training.service.ports import (
     Trainer,
     TrainJob,
 )
+from driftloop_training.service.promotion import decide_alias, registry_call
+from driftloop_training.service.snapshots import take_snapshot
 from driftloop_training.settings import TrainingSection
 
 log = structlog.get_logger(__name__)
@@ -203,7 +202,16 @@ class Runs:
         model = self.model(run.model)
         view = self.spec.view(model.feature_view)
         assert view is not None  # the spec validated its references
-        frame, snapshot = await self._snapshot(run, model, view.name, view.version)
+        frame, snapshot = await take_snapshot(
+            self.store,
+            run,
+            model,
+            view.name,
+            view.version,
+            poll_s=self.settings.poll_s,
+            label_wait_s=self.settings.label_wait_s,
+            clock=self.clock,
+        )
         run.state, run.snapshot, run.started_at = RunState.RUNNING, snapshot, self.clock()
         self.store.save_run(run)
         await self.events.started(run)
@@ -230,7 +238,7 @@ class Runs:
         run.library_versions = result.library_versions
         run.metrics = await self._evaluate(result.artifact, X_hold, y_hold, model.task)
 
-        champion = await self._registry_call(self.registry.aliased(model.name, "champion"))
+        champion = await registry_call(self.registry.aliased(model.name, "champion"))
         champion_metrics: dict[str, float] | None = None
         if champion is not None:
             run.champion_version = champion.version
@@ -251,7 +259,7 @@ class Runs:
             bins=self.settings.profile_bins,
         )
         completion_id = uuid.uuid4().hex
-        run.version = await self._registry_call(
+        run.version = await registry_call(
             self.registry.register(
                 Registration(
                     model=model.name,
@@ -277,7 +285,9 @@ class Runs:
                 )
             )
         )
-        await self._decide_alias(run, model, champion is not None, champion_metrics, completion_id)
+        await decide_alias(
+            self.registry, run, model, champion is not None, champion_metrics, completion_id
+        )
         run.state, run.finished_at = RunState.COMPLETED, self.clock()
         self.store.save_run(run)
         log.info(
@@ -289,42 +299,6 @@ class Runs:
             reason=run.gate_reason,
         )
         await self.events.completed(run, completion_id)
-
-    async def _snapshot(self, run: Run, model: ModelSpec, view: str, version: int):
-        if run.pinned_snapshot_id:
-            loaded = self.store.load_snapshot(run.pinned_snapshot_id)
-            if loaded is None:
-                raise RunFailed("not_enough_data", f"snapshot {run.pinned_snapshot_id} is gone")
-            snapshot, frame = loaded
-            return frame, snapshot
-        waited_until = self.clock() + timedelta(seconds=self.settings.label_wait_s)
-        while True:
-            try:
-                rows = select(self.store.labelled_rows(view, version), run.window)
-                break
-            except NotEnoughData as exc:
-                if self.clock() >= waited_until:
-                    raise RunFailed("not_enough_data", str(exc)) from None
-            await asyncio.sleep(self.settings.poll_s)
-        names = self.store.feature_names(view, version)
-        try:
-            frame = to_frame(rows, names, model.training.holdout_fraction, model.task)
-        except ValueError as exc:
-            raise RunFailed("not_enough_data", str(exc)) from None
-        digest = frame.content_sha256()
-        snapshot = Snapshot(
-            snapshot_id="snap-"
-            + hashlib.sha256(f"{view}:{version}:{digest}".encode()).hexdigest()[:20],
-            feature_view=view,
-            feature_view_version=version,
-            start=frame.event_times[0],
-            end=frame.event_times[-1],
-            rows=frame.rows,
-            holdout_rows=frame.holdout_rows,
-            content_sha256=digest,
-        )
-        self.store.save_snapshot(snapshot, frame)
-        return frame, snapshot
 
     async def _evaluate(self, artifact: bytes, X, y, task: str) -> dict[str, float]:
         label, probabilities = await asyncio.to_thread(self.scorer.predict, artifact, X, task)
@@ -340,73 +314,10 @@ class Runs:
             log.info("training.champion_not_comparable", champion=champion.version)
             return None
         try:
-            artifact = await self._registry_call(
-                self.registry.download(champion.model, champion.version)
-            )
+            artifact = await registry_call(self.registry.download(champion.model, champion.version))
             return await self._evaluate(artifact, X, y, task)
         except RunFailed:
             raise
         except Exception as exc:
             log.warning("training.champion_unscorable", error=repr(exc))
             return None
-
-    async def _decide_alias(self, run, model, has_champion, champion_metrics, completion_id):
-        p = model.training
-        if not has_champion:
-            # The loop's first model: no rollout to compare against, it serves directly.
-            reason = "first version of the model becomes the champion"
-            try:
-                await self._registry_call(
-                    self.registry.set_alias(
-                        model.name,
-                        "champion",
-                        run.version,
-                        0,
-                        reason,
-                        completion_id,
-                        run.correlation_id,
-                    )
-                )
-                run.gate_passed, run.gate_reason = True, reason
-            except Conflict as exc:
-                run.gate_passed, run.gate_reason = False, f"champion set meanwhile: {exc}"
-            return
-        result = gate(
-            run.metrics,
-            champion_metrics,
-            metric=p.gate_metric,
-            margin=p.gate_margin,
-            mode=p.gate,
-            after_drift=run.trigger is Trigger.DRIFT,
-        )
-        run.gate_passed, run.gate_reason = result.passed, result.reason
-        if not result.passed:
-            return
-        for attempt in (1, 2):
-            current = await self._registry_call(self.registry.aliased(model.name, "candidate"))
-            try:
-                await self._registry_call(
-                    self.registry.set_alias(
-                        model.name,
-                        "candidate",
-                        run.version,
-                        current.version if current else 0,
-                        f"gate passed: {result.reason}",
-                        completion_id,
-                        run.correlation_id,
-                    )
-                )
-                return
-            except Conflict as exc:
-                if attempt == 2:
-                    run.gate_passed = False
-                    run.gate_reason = f"{result.reason}; candidate alias conflict: {exc}"
-
-    @staticmethod
-    async def _registry_call(call):
-        try:
-            return await call
-        except (Conflict, NotFound):
-            raise
-        except Exception as exc:
-            raise RunFailed("registry", f"registry call failed: {exc}") from None

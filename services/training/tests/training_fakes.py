@@ -188,7 +188,7 @@ class Harness:
     def __init__(self, tmp_path, models: str, registry_address: str = "", **settings) -> None:
         self.tmp_path = tmp_path
         self.spec = make_spec(models)
-        self.settings = TrainingSection(poll_s=0.05, label_wait_s=0, **settings)
+        self.settings = TrainingSection(**{"poll_s": 0.05, "label_wait_s": 0, **settings})
         self.fake = FakeRegistry()
         self.events = CollectingEvents()
         self.store = SqliteStore(tmp_path / "training")

@@ -51,9 +51,9 @@ def rows(
     shifted = NAMES.index(shift_feature) if shift_feature else -1
     for i, (x, y) in enumerate(stream):
         values = [x[0], x[1], x[2]]
-        pred = int(values[0] + values[1] > THRESHOLD)
         if i >= shift_at and shifted >= 0:
             values[shifted] += shift_by
+        pred = int(values[0] + values[1] > THRESHOLD)  # the champion sees what is served
         yield Row(i, tuple(values), int(y), pred)
 
 

@@ -94,7 +94,8 @@ class Platform:
 
     def start(self) -> None:
         self.proc = ServiceProcess("driftloop_monitoring", self.env, self.log).start()
-        self.proc.wait_healthy(f"127.0.0.1:{self.port}")
+        # Generous: five consumer-group joins on a loaded 2-core machine.
+        self.proc.wait_healthy(f"127.0.0.1:{self.port}", timeout_s=150)
 
     async def publish(self, events: list) -> None:
         producer = AIOKafkaProducer(**aiokafka_options(self.kafka), linger_ms=5)
@@ -223,8 +224,9 @@ async def test_canary_verdicts_and_the_causation_chain(platform):
     start = {t: await end_offsets(p.kafka, t) for t in WATCHED}
     cand = {m: await start_rollout(p, n[m], f"drift-{m}") for m in ("better", "worse", "silent")}
     for m in ("better", "worse", "silent"):
-        [started] = await p.events(start, topics.ROLLOUTS.name, n[m], 1)
-        assert isinstance(started, mon.RolloutStarted)
+        evs = await p.events(start, topics.ROLLOUTS.name, n[m], 1)
+        # (the silent one may already have timed out: its decision can follow)
+        [started] = [e for e in evs if isinstance(e, mon.RolloutStarted)]
         assert (started.candidate.version, started.champion.version) == (2, 1)
         assert started.candidate_share == (0.1 if m == "silent" else 0.5)
         assert started.meta.causation_id == cand[m].meta.event_id
@@ -277,6 +279,11 @@ async def test_a_rollout_survives_kill_9(platform):
     assert evs[1].evidence.candidate_samples + evs[1].evidence.champion_samples >= 120
 
 
+async def _labelled(p: Platform, model: str, n: int) -> bool:
+    h = await p.health(model)
+    return h is not None and sum(v.labelled for v in h.versions) == n
+
+
 async def _predictions_seen(p: Platform, model: str, n: int) -> bool:
     h = await p.health(model)
     return h is not None and sum(v.predictions for v in h.versions) >= n
@@ -295,9 +302,10 @@ async def test_concept_drift_is_one_event_and_bad_input_is_dead_lettered(platfor
     assert drift.kind == mon.DRIFT_KIND_CONCEPT and drift.detector == "adwin"
     assert drift.meta.event_id == drift.drift_id == drift.meta.correlation_id
     assert drift.model.version == 1 and drift.statistic > drift.threshold
+    # Every record is joined (count in == out), and still one drift event.
+    await wait_for(lambda: _labelled(p, model, 3000), timeout_s=30)
     h = await p.health(model)
     assert [d.drift_id for d in h.recent_drift] == [drift.drift_id]
-    assert h.versions[0].labelled == 3000
 
     bad = PredictionMade(meta=new_meta("serving"), model=ModelRef(name=model, version=1))
     await p.publish([(bad, model)])

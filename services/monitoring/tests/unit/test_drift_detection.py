@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from driftloop.platform.spec import DriftPolicy, ModelSpec, Spec
@@ -14,11 +16,13 @@ from driftloop_monitoring.service.ports import MemoryStore
 STEP_S = 0.01  # 100 events per second of data time
 
 
-def run(n: int, policy: DriftPolicy | None = None, **stream) -> tuple[Monitor, list]:
+def run(
+    n: int, policy: DriftPolicy | None = None, reference=None, **stream
+) -> tuple[Monitor, list]:
     spec = Spec(models=(ModelSpec(name="m", feature_view="sea", drift=policy or DriftPolicy()),))
     clock = [1000.0]
     monitor = Monitor(MemoryStore(), Policies(spec), clock=lambda: clock[0])
-    monitor.on_version(synthetic.reference())
+    monitor.on_version(reference or synthetic.reference())
     monitor.on_alias("m", "champion", 1, 0)
     facts = []
     for row in synthetic.rows(n, seed=5, **stream):
@@ -95,3 +99,19 @@ def test_a_drift_id_is_stable_when_the_same_stream_is_replayed():
     _, a = run(30_000, concept_change_at=20_000)
     _, b = run(30_000, concept_change_at=20_000)
     assert [f.drift_id for f in a] == [f.drift_id for f in b] and a
+
+
+def test_predictions_moving_away_from_the_reference_are_prediction_drift():
+    # Training writes classes as it printed them ("0.0"); no feature histograms.
+    ref = synthetic.reference()
+    pred = dataclasses.replace(ref.prediction, categories=("0.0", "1.0"))
+    ref = dataclasses.replace(ref, features=(), prediction=pred)
+    _, quiet = run(20_000, reference=ref)
+    assert quiet == []
+    # The champion sees shifted x0, so its error moves too: no cooldown here, to
+    # see every kind that fires.
+    policy = DriftPolicy(cooldown_s=0)
+    _, facts = run(20_000, policy, reference=ref, shift_feature="x0", shift_at=10_000, shift_by=4.0)
+    prediction = [f for f in facts if f.kind == "prediction"]
+    assert {f.detector for f in prediction} == {"adwin", "psi"}
+    assert all(f.change_started_position > 9_500 for f in prediction)

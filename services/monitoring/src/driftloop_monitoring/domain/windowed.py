@@ -53,8 +53,16 @@ def bin_numeric(values: Sequence[float], edges: Sequence[float]) -> np.ndarray:
 
 
 def category_of(value: float | str) -> str:
+    """One spelling per category, so that 1, 1.0 and "1.0" all read "1".
+
+    >>> [category_of(v) for v in (1, 1.0, "1.0", "red", 2.5)]
+    ['1', '1', '1', 'red', '2.5']
+    """
     if isinstance(value, str):
-        return value
+        try:
+            value = float(value)
+        except ValueError:
+            return value
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
@@ -71,7 +79,7 @@ def compare(
         p = float(special.kolmogorov(d * math.sqrt(n_eff))) if d > 0 else 1.0
         test, statistic = "ks", d
     else:
-        index = {c: i for i, c in enumerate(ref.categories)}
+        index = {category_of(c): i for i, c in enumerate(ref.categories)}
         actual = np.zeros(len(ref.categories) + 1)
         for v in values:
             actual[index.get(category_of(v), len(ref.categories))] += 1

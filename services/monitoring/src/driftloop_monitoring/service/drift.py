@@ -45,6 +45,7 @@ class DriftWatch:
         self.preds = _Stream(StreamingDetector(policy.detector, params))
         self.window: dict[str, list[float | str]] = {}
         self.window_preds: list[float] = []
+        self.preds_start, self.preds_start_position = 0.0, 0
         self.window_rows = 0
         self.window_start = 0.0
         self.window_start_position = 0
@@ -75,11 +76,16 @@ class DriftWatch:
         c = self.loss.update(loss, at, position)
         return self._found("concept", self.loss, c, at) if c else None
 
-    def on_prediction(self, value: float, at: float, position: int) -> DriftFound | None:
+    def on_prediction(self, value: float, at: float, position: int) -> list[DriftFound]:
         c = self.preds.update(value, at, position)
+        out = [self._found("prediction", self.preds, c, at)] if c else []
         if self.champion and self.champion.prediction:
+            if not self.window_preds:
+                self.preds_start, self.preds_start_position = at, position
             self.window_preds.append(value)
-        return self._found("prediction", self.preds, c, at) if c else None
+            if len(self.window_preds) >= max(self.policy.window, self.policy.min_samples):
+                out += self._close_predictions(at)
+        return out
 
     def on_features(
         self, names: tuple[str, ...], values: tuple[float, ...], at: float, position: int
@@ -131,25 +137,35 @@ class DriftWatch:
                     **common,
                 )
             )
-        ref = self.champion.prediction if self.champion else None
-        if ref is not None and len(self.window_preds) >= p.min_samples:
-            r = windowed.compare(
-                ref, self.window_preds, psi_threshold=p.psi_threshold, alpha=p.test_alpha
-            )
-            was, self.pred_latched = self.pred_latched, r.drifted
-            if r.drifted and not was:
-                out.append(
-                    DriftFound(
-                        drift_id=drift_id(
-                            self.model, self.version, "prediction", self.window_start_position
-                        ),
-                        kind="prediction",
-                        detector="psi",
-                        statistic=r.psi,
-                        threshold=p.psi_threshold,
-                        features=(r,),
-                        **common,
-                    )
-                )
-        self.window, self.window_preds, self.window_rows = {}, [], 0
+        self.window, self.window_rows = {}, 0
         return out
+
+    def _close_predictions(self, at: float) -> list[DriftFound]:
+        """Test the window's predictions against the reference's prediction histogram."""
+        p, ref = self.policy, self.champion.prediction if self.champion else None
+        values, self.window_preds = self.window_preds, []
+        if ref is None:
+            return []
+        r = windowed.compare(ref, values, psi_threshold=p.psi_threshold, alpha=p.test_alpha)
+        was, self.pred_latched = self.pred_latched, r.drifted
+        if not r.drifted or was:
+            return []
+        return [
+            DriftFound(
+                drift_id=drift_id(
+                    self.model, self.version, "prediction", self.preds_start_position
+                ),
+                model=self.model,
+                version=self.version,
+                kind="prediction",
+                detector="psi",
+                statistic=r.psi,
+                threshold=p.psi_threshold,
+                change_started_at=self.preds_start,
+                change_started_position=self.preds_start_position,
+                window_start=self.preds_start,
+                window_end=at,
+                window_samples=len(values),
+                features=(r,),
+            )
+        ]

@@ -153,7 +153,7 @@ class Monitor:
         if p.version == state.champion:
             rt = self.runtime(p.model)
             rt.positions += 1
-            out += self._admit(rt.watch.on_prediction(p.prediction, p.at or now, rt.positions))
+            out += self._admit_all(rt.watch.on_prediction(p.prediction, p.at or now, rt.positions))
             if p.features and self._first_sight(rt, p.record_id):
                 out += self._admit_all(
                     rt.watch.on_features(p.feature_names, p.features, p.at or now, rt.positions)

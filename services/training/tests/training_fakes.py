@@ -149,11 +149,16 @@ def make_spec(models: str) -> Spec:
     return parse_spec(SPEC.format(features=features, models=models))
 
 
-def model_yaml(name: str, trainer: str = "builtin: logistic_regression", **training) -> str:
+def model_yaml(
+    name: str,
+    trainer: str = "builtin: logistic_regression",
+    task: str = "classification",
+    **training,
+) -> str:
     policy = {"min_rows": 100, "cooldown_s": 60, **training}
     policy_text = ", ".join(f"{k}: {v}" for k, v in policy.items())
     return (
-        f"  - name: {name}\n    feature_view: v\n    trainer: {{{trainer}, seed: 3, timeout_s: 60}}\n"
+        f"  - name: {name}\n    feature_view: v\n    task: {task}\n    trainer: {{{trainer}, seed: 3, timeout_s: 60}}\n"
         f"    training: {{{policy_text}}}\n"
     )
 
@@ -172,8 +177,18 @@ def synthetic(n: int, seed: int = 0, flip: bool = False):
     return X, y, times
 
 
-def fill(store, n: int, seed: int = 0, flip: bool = False, prefix: str = "r", start: int = 0):
+def fill(
+    store,
+    n: int,
+    seed: int = 0,
+    flip: bool = False,
+    prefix: str = "r",
+    start: int = 0,
+    regression: bool = False,
+):
     X, y, times = synthetic(n, seed, flip)
+    if regression:
+        y = X[:, 0] * 3.0 - X[:, 1] + 0.1 * np.random.default_rng(seed).normal(size=n)
     names = [f"f{i}" for i in range(WIDTH)]
     now = datetime.now(UTC)
     for i in range(n):

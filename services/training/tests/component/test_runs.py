@@ -167,3 +167,21 @@ async def test_misbehaving_trainers_fail_runs_and_service_stays_healthy(harness,
     assert ok.state == run_pb2.RUN_STATE_COMPLETED, ok.error
     listed = await h.client.ListRuns(training_service_pb2.ListRunsRequest())
     assert len(listed.runs) == len(cases) + 1
+
+
+async def test_regression_models_export_variable_and_gate_on_rmse(harness):
+    h = await harness(model_yaml("r", trainer="builtin: ridge", task="regression"))
+    fill(h.store, 300, regression=True)
+    await h.triggers.tick()  # initial → champion
+    await h.runs.wait_idle()
+    reply = await h.client.StartTraining(training_service_pb2.StartTrainingRequest(model="r"))
+    await h.runs.wait_idle()
+    run = await h.client.GetRun(training_service_pb2.GetRunRequest(run_id=reply.run_id))
+    assert run.state == run_pb2.RUN_STATE_COMPLETED, run.error
+    assert set(run.metrics) == {"mae", "rmse"} and run.metrics["rmse"] < 0.2
+    assert run.champion_metrics["rmse"] == pytest.approx(run.metrics["rmse"])
+    assert run.gate_passed and h.fake.aliases[("r", "candidate")] == 2
+    session = ort.InferenceSession(h.fake.artifacts[("r", 2)], providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["variable"]
+    profile = h.fake.metadata[("r", 2)].reference_profile
+    assert len(profile.label.bin_edges) > 2 and not profile.label.categories

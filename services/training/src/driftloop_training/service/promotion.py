@@ -19,6 +19,14 @@ async def registry_call(call):
         raise RunFailed("registry", f"registry call failed: {exc}") from None
 
 
+def gate_metric(model: ModelSpec) -> str:
+    """The spec's gate metric; for regression the default (``accuracy``) means RMSE."""
+    metric = model.training.gate_metric
+    if model.task == "regression" and metric in ("accuracy", "roc_auc", "log_loss"):
+        return "rmse"
+    return metric
+
+
 async def decide_alias(
     registry: Registry,
     run: Run,
@@ -54,7 +62,7 @@ async def decide_alias(
     result = gate(
         run.metrics,
         champion_metrics,
-        metric=p.gate_metric,
+        metric=gate_metric(model),
         margin=p.gate_margin,
         mode=p.gate,
         after_drift=run.trigger is Trigger.DRIFT,

@@ -2,8 +2,8 @@
 
 Kept: the model catalog (versions with reference profiles, aliases), the
 label-join buffer (waiting predictions, held labels, keys already joined),
-rollouts, and drift cooldowns. Changes are written through as they happen
-and committed by ``flush``, which the subscribers run after each fetched batch
+rollouts, and drift cooldowns. Changes are queued as they happen and
+written and committed by ``flush``, which the subscribers run after each fetched batch
 and before its offsets are committed, so a crash loses nothing that Kafka
 will not redeliver. WAL with ``synchronous=NORMAL``: a process crash loses
 nothing; only a power loss may lose the last commits.
@@ -40,58 +40,95 @@ CREATE TABLE IF NOT EXISTS joined (
 
 
 class _Buffer(JoinBuffer):
-    """The join buffer, written through to SQLite."""
+    """The join buffer, with its changes queued and written by ``write``:
+    a prediction that arrives and joins between two flushes is never written,
+    and each flush is a few ``executemany`` calls."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         super().__init__()
         self._db = db
+        self._preds: dict[Key, tuple | None] = {}
+        self._labels: dict[str, tuple | None] = {}
+        self._joined: dict[Key, float | None] = {}
 
     def put_prediction(self, p: Prediction, arrived: float) -> None:
         super().put_prediction(p, arrived)
-        self._db.execute(
-            "INSERT OR REPLACE INTO pending_predictions VALUES (?,?,?,?,?)",
-            (*p.key, arrived, json.dumps(dataclasses.asdict(p))),
-        )
+        self._preds[p.key] = (*p.key, arrived, _dump_prediction(p))
 
     def pop_prediction(self, key: Key) -> Prediction:
-        self._db.execute(
-            "DELETE FROM pending_predictions WHERE record_id=? AND model=? AND version=?", key
-        )
+        self._preds[key] = None
         return super().pop_prediction(key)
 
     def put_label(self, label: Label, arrived: float, matched: bool) -> None:
         super().put_label(label, arrived, matched)
-        self._db.execute(
-            "INSERT OR REPLACE INTO held_labels VALUES (?,?,?,?)",
-            (label.record_id, arrived, int(matched), json.dumps(dataclasses.asdict(label))),
-        )
+        body = json.dumps([label.record_id, label.value, label.at, label.event_id])
+        self._labels[label.record_id] = (label.record_id, arrived, int(matched), body)
 
     def drop_label(self, record_id: str) -> None:
         super().drop_label(record_id)
-        self._db.execute("DELETE FROM held_labels WHERE record_id=?", (record_id,))
+        self._labels[record_id] = None
 
     def mark_joined(self, key: Key, at: float) -> None:
         super().mark_joined(key, at)
-        self._db.execute("INSERT OR REPLACE INTO joined VALUES (?,?,?,?)", (*key, at))
+        self._joined[key] = at
 
     def drop_joined(self, key: Key) -> None:
         super().drop_joined(key)
-        self._db.execute("DELETE FROM joined WHERE record_id=? AND model=? AND version=?", key)
+        self._joined[key] = None
+
+    def write(self) -> None:
+        db = self._db
+        for table, ops, cols in (
+            ("pending_predictions", self._preds, "record_id=? AND model=? AND version=?"),
+            ("held_labels", self._labels, "record_id=?"),
+            ("joined", self._joined, "record_id=? AND model=? AND version=?"),
+        ):
+            if not ops:
+                continue
+            gone = [k if isinstance(k, tuple) else (k,) for k, v in ops.items() if v is None]
+            if table == "joined":
+                rows = [(*k, v) for k, v in ops.items() if v is not None]
+            else:
+                rows = [v for v in ops.values() if v is not None]
+            if gone:
+                db.executemany(f"DELETE FROM {table} WHERE {cols}", gone)
+            if rows:
+                marks = ",".join("?" * len(rows[0]))
+                db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", rows)
+            ops.clear()
 
     def load(self) -> None:
         for _, _, _, arrived, body in self._db.execute("SELECT * FROM pending_predictions"):
-            JoinBuffer.put_prediction(self, _prediction(json.loads(body)), arrived)
+            JoinBuffer.put_prediction(self, _load_prediction(body), arrived)
         for _, arrived, matched, body in self._db.execute("SELECT * FROM held_labels"):
-            label = Label(**json.loads(body))
-            JoinBuffer.put_label(self, label, arrived, bool(matched))
+            JoinBuffer.put_label(self, Label(*json.loads(body)), arrived, bool(matched))
         for rid, model, version, at in self._db.execute("SELECT * FROM joined"):
             JoinBuffer.mark_joined(self, (rid, model, version), at)
 
 
-def _prediction(d: dict[str, Any]) -> Prediction:
-    for k in ("probabilities", "feature_names", "features"):
-        d[k] = tuple(d[k])
-    return Prediction(**d)
+def _dump_prediction(p: Prediction) -> str:
+    return json.dumps(
+        [
+            p.record_id,
+            p.model,
+            p.version,
+            p.role,
+            p.prediction,
+            p.probabilities,
+            p.latency_ms,
+            p.at,
+            p.feature_names,
+            p.features,
+            p.event_id,
+        ]
+    )
+
+
+def _load_prediction(body: str) -> Prediction:
+    d = json.loads(body)
+    for i in (5, 8, 9):
+        d[i] = tuple(d[i])
+    return Prediction(*d)
 
 
 def _histogram(d: dict[str, Any] | None) -> Histogram | None:
@@ -156,8 +193,9 @@ class SqliteStore:
         self._db.execute("INSERT OR REPLACE INTO cooldowns VALUES (?,?)", (model, at))
 
     def flush(self) -> None:
+        self.buffer.write()
         self._db.commit()
 
     def close(self) -> None:
-        self._db.commit()
+        self.flush()
         self._db.close()

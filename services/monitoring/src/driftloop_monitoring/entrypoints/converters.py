@@ -3,6 +3,7 @@ place. Bad input raises ``ValueError`` naming the field."""
 
 from __future__ import annotations
 
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from driftloop.common.v1 import common_pb2
@@ -163,7 +164,7 @@ def evidence_to_proto(e: Evidence | None) -> mon_pb2.CanaryEvidence | None:
     )
 
 
-def rollout_to_proto(c: RolloutChanged, meta: common_pb2.EventMeta):
+def rollout_to_proto(c: RolloutChanged, meta: common_pb2.EventMeta) -> Message:
     champ = common_pb2.ModelRef(name=c.model, version=c.champion)
     cand = common_pb2.ModelRef(name=c.model, version=c.candidate)
     if c.kind == "started":

@@ -4,9 +4,11 @@ Bad input is rejected to the dead-letter topic with the field named."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import structlog
 from faststream.kafka import KafkaBroker
+from google.protobuf.message import Message
 
 from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
 from driftloop.ingestion.v1.events_pb2 import LabelReceived
@@ -20,18 +22,23 @@ from driftloop_monitoring.entrypoints.publisher import Publisher
 from driftloop_monitoring.service.monitor import Monitor
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 REGISTERED = ModelVersionRegistered.DESCRIPTOR.full_name
 ALIAS = AliasChanged.DESCRIPTOR.full_name
 
 
-def _parse(fn: Callable, event):
+def _parse(fn: Callable[[Message], T], event: Message) -> T:
     try:
         return fn(event)
     except ValueError as exc:
         raise Reject(str(exc)) from None
 
 
-def register(broker: KafkaBroker, bus: EventBus, monitor: Monitor, out: Publisher, group: str):
+def register(
+    broker: KafkaBroker, bus: EventBus, monitor: Monitor, out: Publisher, group: str
+) -> None:
+    """Subscribe the monitor to its five inputs, each in its own consumer group."""
+
     async def flush() -> None:
         monitor.flush()
 
@@ -63,7 +70,13 @@ def register(broker: KafkaBroker, bus: EventBus, monitor: Monitor, out: Publishe
         )
         await out.publish(facts, ctx)
 
-    def sub(topic: str, kind, handler: Callable[..., Awaitable[None]], name: str, **kw) -> None:
+    def sub(
+        topic: str,
+        kind: type[Message],
+        handler: Callable[..., Awaitable[None]],
+        name: str,
+        **kw: Any,
+    ) -> None:
         subscribe(broker, bus, topic, kind, handler, group=f"{group}-{name}", on_batch=flush, **kw)
 
     sub(topics.PREDICTIONS.name, PredictionMade, on_prediction, "predictions")

@@ -19,6 +19,7 @@ from driftloop_monitoring.domain.join import LabelJoin
 from driftloop_monitoring.domain.model import (
     CANDIDATE,
     CHAMPION,
+    Joined,
     Label,
     ModelState,
     Prediction,
@@ -197,7 +198,7 @@ class Monitor:
         self.metrics.unmatched("labels", self.join.counts.unmatched_labels - before[1])
         return list(self.rollouts.tick(now))
 
-    def _on_joined(self, j, now: float) -> list[Fact]:
+    def _on_joined(self, j: Joined, now: float) -> list[Fact]:
         p = j.prediction
         state = self.model(p.model)
         info = state.versions.get(p.version)

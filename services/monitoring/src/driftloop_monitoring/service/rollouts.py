@@ -11,6 +11,7 @@ from driftloop_monitoring.domain import canary
 from driftloop_monitoring.domain.canary import Rollout
 from driftloop_monitoring.domain.events import RolloutChanged
 from driftloop_monitoring.domain.model import CANDIDATE, CHAMPION, Joined, ModelState, Prediction
+from driftloop_monitoring.domain.quality import sample_score
 from driftloop_monitoring.service.policies import Policies
 from driftloop_monitoring.service.ports import StateStore
 
@@ -111,7 +112,7 @@ class Rollouts:
         if side is None:
             return []
         policy = self.policies.canary(p.model)
-        side.add_score(canary_score(j, task, policy.metric))
+        side.add_score(sample_score(j, task, policy.metric))
         if (r.cand.labelled + r.champ.labelled) % 10:
             return []
         return self._judge(r, policy, now)
@@ -160,9 +161,3 @@ class Rollouts:
         r.decided_event_id = decided.event_id
         self.store.save_rollout(r)
         return [decided]
-
-
-def canary_score(j: Joined, task: str, metric: str) -> float:
-    from driftloop_monitoring.domain.quality import sample_score
-
-    return sample_score(j, task, metric)

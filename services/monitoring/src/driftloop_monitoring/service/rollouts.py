@@ -58,11 +58,12 @@ class Rollouts:
         policy = self.policies.canary(state.name)
         r = self.active.get(state.name)
         if r and r.phase != "completed":
-            done = (alias == CHAMPION and version == r.candidate) or (
-                alias == CANDIDATE and version != r.candidate
-            )
-            if done:
-                verdict = canary.PROMOTE if alias == CHAMPION else (r.verdict or canary.ROLLBACK)
+            promoted = alias == CHAMPION and version == r.candidate
+            # A promotion is over when the candidate is champion (the registry may
+            # delete the candidate alias first); anything else when it is gone.
+            gone = alias == CANDIDATE and version != r.candidate and r.verdict != canary.PROMOTE
+            if promoted or gone:
+                verdict = canary.PROMOTE if promoted else canary.ROLLBACK
                 r.phase, r.verdict = "completed", verdict
                 self.store.save_rollout(r)
                 out.append(

@@ -311,7 +311,10 @@ def event_counts(servers: list[Server]) -> dict[str, float]:
         port = getattr(s, "metrics_port", None)
         if port is None:
             continue
-        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+        try:
+            text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+        except OSError:
+            continue  # metrics disabled
         for line in text.decode().splitlines():
             if line.startswith("driftloop_serving_prediction_events_") and "_created" not in line:
                 name, value = line.rsplit(" ", 1)

@@ -1,10 +1,11 @@
-"""The Redis online store: one string per (view, version, entity), written
-newest-wins by a Lua script (an older vector never replaces a newer one, even
-when two writers race) and read with one MGET."""
+"""The Redis online store: one binary string per (view, version, entity),
+written newest-wins by a Lua script (an older vector never replaces a newer
+one, even when two writers race) and read with one MGET. Feature names are
+not stored: they are the view's."""
 
 from __future__ import annotations
 
-import json
+import struct
 from collections.abc import Sequence
 
 import redis.asyncio as redis
@@ -17,7 +18,7 @@ _PUT_NEWEST = """
 for i, key in ipairs(KEYS) do
   local t = tonumber(ARGV[2 * i - 1])
   local current = redis.call('GET', key)
-  if (not current) or tonumber(cjson.decode(current)['t']) <= t then
+  if (not current) or tonumber(string.sub(current, 1, 20)) <= t then
     redis.call('SET', key, ARGV[2 * i])
   end
 end
@@ -38,7 +39,7 @@ class RedisOnlineStore:
 
     async def put_many(self, entries: Sequence[OnlineEntry]) -> None:
         keys: list[str] = []
-        args: list[str | int] = []
+        args: list[bytes | int] = []
         for entry in entries:
             v = entry.vector
             keys.append(self.key(v.view, v.view_version, v.entity_id))
@@ -59,31 +60,42 @@ class RedisOnlineStore:
         await self._redis.aclose()
 
 
-def _encode(entry: OnlineEntry) -> str:
+# Value layout: event time in ns as 20 ASCII digits (what the Lua script
+# compares), then computed_at (f64) and the lengths of record id, event id and
+# stream (u16 each), those three strings, then the values as f64s.
+_HEAD = struct.Struct("<dHHH")
+
+
+def _encode(entry: OnlineEntry) -> bytes:
     v = entry.vector
-    doc = {
-        "t": v.event_time_ns,
-        "c": entry.computed_at,
-        "r": v.record_id,
-        "e": v.event_id,
-        "s": v.stream,
-        "n": v.names,
-        "v": v.values,
-    }
-    return json.dumps(doc, separators=(",", ":"))
+    rid, eid, stream = v.record_id.encode(), v.event_id.encode(), v.stream.encode()
+    return b"".join(
+        (
+            b"%020d" % v.event_time_ns,
+            _HEAD.pack(entry.computed_at, len(rid), len(eid), len(stream)),
+            rid,
+            eid,
+            stream,
+            struct.pack(f"<{len(v.values)}d", *v.values),
+        )
+    )
 
 
-def _decode(text: bytes, view: str, version: int, entity: str) -> OnlineEntry:
-    d = json.loads(text)
+def _decode(raw: bytes, view: str, version: int, entity: str) -> OnlineEntry:
+    computed_at, lr, le, ls = _HEAD.unpack_from(raw, 20)
+    at = 20 + _HEAD.size
+    rid, eid, stream = raw[at : at + lr], raw[at + lr : at + lr + le], raw[at + lr + le :][:ls]
+    at += lr + le + ls
+    values = struct.unpack_from(f"<{(len(raw) - at) // 8}d", raw, at)
     vector = Vector(
-        event_id=d["e"],
-        record_id=d["r"],
-        stream=d["s"],
+        event_id=eid.decode(),
+        record_id=rid.decode(),
+        stream=stream.decode(),
         entity_id=entity,
-        event_time_ns=d["t"],
+        event_time_ns=int(raw[:20]),
         view=view,
         view_version=version,
-        names=tuple(d["n"]),
-        values=tuple(d["v"]),
+        names=(),
+        values=values,
     )
-    return OnlineEntry(vector, d["c"])
+    return OnlineEntry(vector, computed_at)

@@ -120,8 +120,11 @@ async def test_dataset_initial_champion_and_debounced_drift(kafka, fake_registry
             v.event_time.FromDatetime(times[i])
             vectors.append(v)
         bad_label = LabelReceived(meta=new_meta("test"), stream="s", record_id=ids[0])
+        bad_vector = FeatureVectorComputed(  # no event_time
+            meta=new_meta("test"), record_id=f"{model}-bad", view=view, view_version=1
+        )
         await publish(kafka, [(e, e.record_id) for e in labels[:120]])
-        await publish(kafka, [(e, e.entity_id) for e in vectors])
+        await publish(kafka, [(e, e.entity_id) for e in [*vectors, bad_vector]])
         await publish(kafka, [(e, e.record_id) for e in [*labels[120:], bad_label]])
 
         await wait_for(lambda: fake.aliases.get((model, "champion")) == 1, timeout_s=120)
@@ -176,16 +179,18 @@ async def test_dataset_initial_champion_and_debounced_drift(kafka, fake_registry
                 await stub.StartTraining(training_service_pb2.StartTrainingRequest(model="nope"))
             assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
+        ours = (topics.LABELS.name, topics.FEATURES.name)
         dead = await read_from(
             kafka,
             topics.DEADLETTER.name,
             start[topics.DEADLETTER.name],
-            count=1,
+            count=2,
             idle_s=1,
-            predicate=lambda r: EventDeadLettered.FromString(r.value).topic == topics.LABELS.name,
+            predicate=lambda r: EventDeadLettered.FromString(r.value).topic in ours,
         )
-        reasons = [EventDeadLettered.FromString(r.value).reason for r in dead]
-        assert len(reasons) == 1 and "label has no value" in reasons[0], reasons
+        reasons = sorted(EventDeadLettered.FromString(r.value).reason for r in dead)
+        assert len(reasons) == 2, reasons
+        assert "event_time is missing" in reasons[0] and "label has no value" in reasons[1]
     finally:
         code = proc.terminate()
     assert code == 0, proc.tail()

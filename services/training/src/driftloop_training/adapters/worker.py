@@ -48,7 +48,7 @@ class ProcessTrainer:
     ) -> None:
         self.work_dir = work_dir
         self.startup_timeout_s = startup_timeout_s
-        self._ctx = multiprocessing.get_context(start_method)
+        self._ctx: Any = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
             self._ctx.set_forkserver_preload(PRELOAD)
 

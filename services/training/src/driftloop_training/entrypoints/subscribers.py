@@ -3,6 +3,8 @@ raises :class:`Reject`, so the bus dead-letters it with the reason."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
 from driftloop.ingestion.v1.events_pb2 import LabelReceived
 from driftloop.monitoring.v1.events_pb2 import DriftDetected
@@ -18,7 +20,8 @@ from driftloop_training.service.triggers import Triggers
 
 def register(broker, bus: EventBus, dataset: Dataset, triggers: Triggers, group: str) -> None:
     async def on_vector(event: FeatureVectorComputed, ctx: EventContext) -> None:
-        if not event.HasField("event_time"):
+        event_time = dt(event.event_time, event.HasField("event_time"))
+        if event_time is None:
             raise Reject("FeatureVectorComputed.event_time is missing")
         try:
             dataset.add_vector(
@@ -26,7 +29,7 @@ def register(broker, bus: EventBus, dataset: Dataset, triggers: Triggers, group:
                 event.view,
                 event.view_version,
                 event.entity_id,
-                dt(event.event_time),
+                event_time,
                 list(event.feature_names),
                 list(event.values),
             )
@@ -34,7 +37,12 @@ def register(broker, bus: EventBus, dataset: Dataset, triggers: Triggers, group:
             raise Reject(f"FeatureVectorComputed: {exc}") from None
 
     async def on_label(event: LabelReceived, ctx: EventContext) -> None:
-        when = dt(event.label_time, event.HasField("label_time")) or dt(event.meta.occurred_at)
+        # A label without its own time counts from when it was published (or read).
+        when = (
+            dt(event.label_time, event.HasField("label_time"))
+            or dt(event.meta.occurred_at)
+            or datetime.now(UTC)
+        )
         try:
             dataset.add_label(event.record_id, label_value(event.label), when)
         except InvalidArgument as exc:

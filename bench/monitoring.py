@@ -358,7 +358,8 @@ def main() -> int:
         lines.append("| detection delay | not detected | - | - |")
     fa = result["false_alarms_per_million"]
     lines.append(
-        f"| false alarms per million stationary events | {fa['service_core']:.1f} | "
+        "| false alarms per million stationary predictions (each with its label) | "
+        f"{fa['service_core']:.1f} | "
         f"{fa['raw_adwin']:.1f} (raw ADWIN) | - |"
     )
     lines.append(

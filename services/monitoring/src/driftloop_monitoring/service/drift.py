@@ -22,10 +22,13 @@ class _Stream:
 
     detector: StreamingDetector
     marks: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=10_000))
+    min_samples: int = 0
 
     def update(self, x: float, at: float, position: int) -> Change | None:
         self.marks.append((at, position))
-        return self.detector.update(x)
+        change = self.detector.update(x)
+        # Too little evidence yet (the spec's min_samples): not a drift.
+        return change if self.detector.position >= self.min_samples else None
 
     def mark(self, back: int) -> tuple[float, int]:
         back = min(max(back, 1), len(self.marks))
@@ -43,6 +46,7 @@ class DriftWatch:
         params = dict(policy.detector_params)
         self.loss = _Stream(StreamingDetector(policy.detector, params, increase_only=True))
         self.preds = _Stream(StreamingDetector(policy.detector, params))
+        self.loss.min_samples = self.preds.min_samples = policy.min_samples
         self.window: dict[str, list[float | str]] = {}
         self.window_preds: list[float] = []
         self.preds_start, self.preds_start_position = 0.0, 0

@@ -80,30 +80,30 @@ class Monitor:
         return self.models[name]
 
     def runtime(self, name: str) -> _Runtime:
-        state = self.model(name)
+        """The model's runtime state; its drift watch follows the champion."""
         rt = self._rt.get(name)
-        if rt is None or rt.watch.version != state.champion:
-            info = state.versions.get(state.champion)
-            rt_new = _Runtime(DriftWatch(name, info, self.policies.drift(name)))
-            rt_new.recent_drift = deque(maxlen=self.recent_drift_kept)
-            rt_new.watch.on_window = lambda results: [
-                self.metrics.feature_drift(name, r.name, r.psi, r.statistic) for r in results
-            ]
-            if rt is not None:
-                rt_new.quality, rt_new.recent_drift, rt_new.lags = (
-                    rt.quality,
-                    rt.recent_drift,
-                    rt.lags,
-                )
-            self._rt[name] = rt = rt_new
+        if rt is None:
+            rt = self._rt[name] = _Runtime(self._watch(name))
+            rt.recent_drift = deque(maxlen=self.recent_drift_kept)
+        elif rt.watch.version != self.model(name).champion:
+            rt.watch = self._watch(name)
         return rt
+
+    def _watch(self, name: str) -> DriftWatch:
+        info = self.model(name).versions.get(self.model(name).champion)
+        watch = DriftWatch(name, info, self.policies.drift(name))
+        watch.on_window = lambda results: [
+            self.metrics.feature_drift(name, r.name, r.psi, r.statistic) for r in results
+        ]
+        return watch
 
     def on_version(self, info: VersionInfo) -> None:
         state = self.model(info.model)
         state.versions[info.version] = info
         self.store.save_model(state)
-        if info.version == state.champion:
-            self._rt.pop(info.model, None)  # re-read the reference profile
+        if info.version == state.champion and info.model in self._rt:
+            # The champion's reference profile may come after its alias.
+            self._rt[info.model].watch = self._watch(info.model)
 
     def on_alias(
         self,

@@ -17,15 +17,18 @@ STEP_S = 0.01  # 100 events per second of data time
 
 
 def run(
-    n: int, policy: DriftPolicy | None = None, reference=None, **stream
+    n: int, policy: DriftPolicy | None = None, reference=None, late_reference=False, **stream
 ) -> tuple[Monitor, list]:
     spec = Spec(models=(ModelSpec(name="m", feature_view="sea", drift=policy or DriftPolicy()),))
     clock = [1000.0]
     monitor = Monitor(MemoryStore(), Policies(spec), clock=lambda: clock[0])
-    monitor.on_version(reference or synthetic.reference())
+    if not late_reference:
+        monitor.on_version(reference or synthetic.reference())
     monitor.on_alias("m", "champion", 1, 0)
     facts = []
     for row in synthetic.rows(n, seed=5, **stream):
+        if late_reference and row.i == 100:
+            monitor.on_version(reference or synthetic.reference())
         clock[0] += STEP_S
         facts += monitor.on_prediction(synthetic.prediction(row, at=clock[0]))
         facts += monitor.on_label(synthetic.label(row, at=clock[0]))
@@ -67,8 +70,10 @@ def test_an_abrupt_concept_change_is_detected_with_its_delay(detector, params, r
     assert abs(d.window_samples - (detected_at + 1 - d.change_started_position + 1)) <= 1
 
 
-def test_a_covariate_shift_on_one_feature_is_data_drift_naming_that_feature():
-    _, facts = run(20_000, shift_feature="x2", shift_at=10_000)
+@pytest.mark.parametrize("late_reference", [False, True])
+def test_a_covariate_shift_on_one_feature_is_data_drift_naming_that_feature(late_reference):
+    # (the version's reference profile may arrive after its champion alias)
+    _, facts = run(20_000, late_reference=late_reference, shift_feature="x2", shift_at=10_000)
     assert [f.kind for f in facts] == ["data"]
     d = facts[0]
     assert [r.name for r in d.features if r.drifted] == ["x2"]

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import structlog
+from prometheus_client import Counter, Histogram
 
 from driftloop.platform.errors import InvalidArgument
 from driftloop_registry.domain.model import Signature, TensorSpec
@@ -22,6 +23,13 @@ from driftloop_registry.domain.model import Signature, TensorSpec
 log = structlog.get_logger(__name__)
 
 Process = asyncio.subprocess.Process
+
+VETTED = Counter("driftloop_registry_vetting_total", "Artifacts vetted, by outcome", ["outcome"])
+VETTING_SECONDS = Histogram(
+    "driftloop_registry_vetting_seconds",
+    "Wall time of vetting one artifact (waiting for a worker included)",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
 
 class ProcessVetter:
@@ -57,12 +65,19 @@ class ProcessVetter:
         self._spares.clear()
 
     async def vet(self, path: Path, feature_width: int) -> Signature:
-        async with self._slots:
-            proc = self._spares.pop(0) if self._spares else await self._spawn()
-            if not self._closed and len(self._spares) < self.spares:
-                self._spares.append(await self._spawn())
-            out, err, code = await self._ask(proc, path, feature_width)
-        return self._signature(out, err, code)
+        outcome = "refused"
+        try:
+            with VETTING_SECONDS.time():
+                async with self._slots:
+                    proc = self._spares.pop(0) if self._spares else await self._spawn()
+                    if not self._closed and len(self._spares) < self.spares:
+                        self._spares.append(await self._spawn())
+                    out, err, code = await self._ask(proc, path, feature_width)
+            signature = self._signature(out, err, code)
+            outcome = "accepted"
+            return signature
+        finally:
+            VETTED.labels(outcome).inc()
 
     def _signature(self, out: bytes, err: bytes, code: int) -> Signature:
         try:

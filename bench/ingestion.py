@@ -17,6 +17,10 @@ ingestion process (from /proc) and of the bench process (client + consumer).
 
     uv run python bench/ingestion.py --quick     # seconds per case
     uv run python bench/ingestion.py             # 100k records, 3 rounds
+
+BENCH_RAW_BATCH sets the service's raw batch size (default 5000, the service's
+default); BENCH_LOG_LEVEL=DEBUG logs each batch's validate and publish times in
+the service log (in the printed work directory's ingestion.log).
 """
 
 from __future__ import annotations
@@ -213,8 +217,8 @@ async def main(args: argparse.Namespace) -> dict:
                 "DRIFTLOOP_METRICS_ENABLED": "false",
                 "DRIFTLOOP_DATA_DIR": str(work),
                 "DRIFTLOOP_SPEC": str(SPEC),
-                "DRIFTLOOP_LOG_LEVEL": "WARNING",
-                "DRIFTLOOP_RAW_BATCH_RECORDS": os.environ.get("BENCH_RAW_BATCH", "1000"),
+                "DRIFTLOOP_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+                "DRIFTLOOP_RAW_BATCH_RECORDS": os.environ.get("BENCH_RAW_BATCH", "5000"),
                 "DRIFTLOOP_GRPC_MAX_MESSAGE_BYTES": str(64 * 1024 * 1024),
             },
             work / "ingestion.log",

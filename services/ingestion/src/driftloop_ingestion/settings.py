@@ -23,7 +23,10 @@ class IngestionSettings(ServiceSettings):
         "driftloop-ingestion-labels", description="Consumer group reading driftloop.labels.raw."
     )
     raw_batch_records: int = Field(
-        1000, ge=1, description="Most raw-topic records fetched and handled as one batch."
+        5000,
+        ge=1,
+        description="Most raw-topic records fetched, published and committed as one batch "
+        "(larger batches amortise the broker round trips of acks and commit).",
     )
     max_record_bytes: int = Field(
         64 * 1024, ge=64, description="Largest record (its JSON or protobuf bytes)."

@@ -92,6 +92,7 @@ class RecordIntake:
         self.clock = clock
 
     async def ingest(self, subs: Sequence[Submission]) -> list[Result]:
+        started = time.perf_counter()
         now = self.clock()
         results: list[Result] = []
         out: list[Outgoing] = []
@@ -135,6 +136,7 @@ class RecordIntake:
             results.append(Result(rec.record_id, Status.ACCEPTED))
             tally[rec.stream, "accepted", ""] += 1
             outcomes.setdefault(rec.stream, []).append(0)
+        validated_at = time.perf_counter()
         try:
             await self.publisher.publish(out)
         except Exception as exc:
@@ -147,6 +149,12 @@ class RecordIntake:
                 self.seen.claim((item.stream, item.record_id), now)
         metrics.count_records(tally)
         await self._watch(outcomes, now)
+        log.debug(
+            "records.batch",
+            records=len(subs),
+            validate_ms=round((validated_at - started) * 1000, 2),
+            publish_ms=round((time.perf_counter() - validated_at) * 1000, 2),
+        )
         return results
 
     def _dead_letter(self, sub: Submission, exc: Rejected) -> DeadLetter:

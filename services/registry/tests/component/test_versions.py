@@ -140,11 +140,19 @@ async def test_bad_metadata_is_refused_with_the_field_named(harness, models):
 async def test_a_retried_registration_with_the_same_cause_returns_the_first_version(
     harness, models
 ):
+    import asyncio
+
     first = await harness.register("m", metadata={"caused_by_event_id": "run-done-1"})
     again = await harness.register("m", metadata={"caused_by_event_id": "run-done-1"})
     assert again.version == first.version == 1
+    # Concurrent retries of another registration also make one version.
+    racing = await asyncio.gather(
+        *(harness.register("m", metadata={"caused_by_event_id": "run-done-2"}) for _ in range(3))
+    )
+    assert {r.version for r in racing} == {2}
     listed = await harness.stub.ListModelVersions(pb.ListModelVersionsRequest(model="m"))
-    assert len(listed.versions) == 1
+    assert len(listed.versions) == 2
+    assert await harness.relay.drain() == 2  # one event per version
 
 
 async def test_download_streams_the_verified_bytes(harness, models):

@@ -99,6 +99,17 @@ class SqlRepository:
                 (draft.model, now),
             )
             latest = self._lock_model(cur, draft.model)
+            if draft.caused_by_event_id:
+                # A concurrent retry of the same registration won the lock first.
+                row = cur.execute(
+                    "SELECT version FROM versions WHERE model = ? AND caused_by_event_id = ? "
+                    "ORDER BY version LIMIT 1",
+                    (draft.model, draft.caused_by_event_id),
+                ).one()
+                if row is not None:
+                    existing = self._version(cur, draft.model, row[0])
+                    assert existing is not None
+                    return existing
             number = latest + 1
             cur.execute(
                 "UPDATE models SET latest_version = ? WHERE name = ?", (number, draft.model)

@@ -38,8 +38,6 @@ from inference import grpc_predict_v2_pb2_grpc
 
 log = structlog.get_logger(__name__)
 
-_ROLLOUT_TYPES = ("RolloutStarted", "RolloutStepped", "RolloutDecided", "RolloutCompleted")
-
 
 def build(settings: ServingSettings | None = None) -> ServiceRuntime:
     settings = settings or load_settings(ServingSettings)
@@ -72,8 +70,9 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
 
     instance = settings.instance_id or f"{socket.gethostname()}-{os.getpid()}"
     own_group = f"driftloop-serving-{instance}"
-    # Every replica must see every alias change and rollout step: its own group,
-    # from the latest offset (the registry supplies the state before that).
+    # Every replica must see every alias change and rollout step: its own
+    # groups, from the latest offset (the registry supplies the state before).
+    # Other event types on these topics are skipped by the bus.
     subscribe(
         runtime.broker,
         runtime.bus,
@@ -82,22 +81,19 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
         subs.on_alias_changed,
         group=own_group,
         from_beginning=False,
-        ignore_types=("driftloop.registry.v1.ModelVersionRegistered",),
     )
     for event_type, handler in (
         (RolloutStarted, subs.on_rollout_started),
         (RolloutStepped, subs.on_rollout_stepped),
     ):
-        name = event_type.DESCRIPTOR.name
         subscribe(
             runtime.broker,
             runtime.bus,
             topics.ROLLOUTS.name,
             event_type,
             handler,
-            group=f"{own_group}-{name}",
+            group=f"{own_group}-rollouts",
             from_beginning=False,
-            ignore_types=tuple(f"driftloop.monitoring.v1.{t}" for t in _ROLLOUT_TYPES if t != name),
         )
     if settings.stream_scoring:
         subscribe(

@@ -90,7 +90,7 @@ async def test_serving_process_end_to_end(kafka, tmp_path: Path, artifacts, fake
 
         await wait_for(ready, timeout_s=30)
         own = f"driftloop-serving-{instance}"
-        for group in (own, f"{own}-RolloutStarted", f"{own}-RolloutStepped"):
+        for group in (own, f"{own}-rollouts"):
             await wait_for(
                 lambda g=group: _eq(stable_members(kafka, g), 1), timeout_s=60, interval_s=0.5
             )

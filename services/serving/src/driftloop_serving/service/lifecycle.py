@@ -115,6 +115,11 @@ class Lifecycle:
             except Unavailable as exc:
                 log.info("registry.unavailable", retry_in_s=retry_s, error=str(exc))
                 await asyncio.sleep(retry_s)
+            except Exception as exc:
+                # e.g. an alias pointing at a version the registry cannot describe:
+                # keep serving what loaded and try again, never give up silently.
+                log.warning("registry.reconcile_failed", retry_in_s=retry_s, error=repr(exc))
+                await asyncio.sleep(retry_s)
 
     async def _apply(self, model: str, alias: str, version: int, info: VersionInfo | None) -> None:
         served = self.catalog.ensure(model)

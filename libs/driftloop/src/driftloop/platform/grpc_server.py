@@ -66,6 +66,8 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):
         self._expected = f"Bearer {token}" if token else ""
         self._auth_reads = settings.auth_reads
         self._deadline = settings.default_deadline_s
+        # Wrapped handlers per method, built once: this runs on every call.
+        self._wrapped: dict[str, tuple[Any, Any, bool]] = {}
 
     async def intercept_service(
         self, continuation: Callable[[Any], Any], details: grpc.HandlerCallDetails
@@ -74,12 +76,16 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return None
         method = details.method
-        needs_auth = bool(self._expected) and (self._auth_reads or not is_read(method))
-        if needs_auth:
+        cached = self._wrapped.get(method)
+        if cached is None or cached[0] is not handler:
+            needs_auth = bool(self._expected) and (self._auth_reads or not is_read(method))
+            cached = (handler, _wrap(handler, method, self._deadline), needs_auth)
+            self._wrapped[method] = cached
+        if cached[2]:
             got = dict(details.invocation_metadata or ()).get("authorization", "")
             if got != self._expected:
                 return _deny(handler)
-        return _wrap(handler, method, self._deadline)
+        return cached[1]
 
 
 def _request_id(context: grpc.aio.ServicerContext) -> str:

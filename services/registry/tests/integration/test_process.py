@@ -104,7 +104,8 @@ async def test_a_crash_between_commit_and_publish_still_publishes_every_committe
         v1 = await stub.RegisterModelVersion(iter(_requests(models, model, 0.1)))
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await stub.RegisterModelVersion(iter(_requests(models, model, 0.2)))
-        assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+        # The connection dropped mid-call.
+        assert err.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNKNOWN)
     assert crashing.proc.wait(30) == 99
 
     restarted = registry.start()

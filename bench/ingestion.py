@@ -248,7 +248,14 @@ async def main(args: argparse.Namespace) -> dict:
 
 
 def summarize(runs: dict[str, list[dict]], n: int) -> dict:
-    out: dict = {"records_per_run": n, "rounds": len(runs["aiokafka"]), "cases": {}}
+    out: dict = {
+        "records_per_run": n,
+        "rounds": len(runs["aiokafka"]),
+        "cpus": os.cpu_count(),
+        # Other work on the machine skews every figure; the ratios less so.
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        "cases": {},
+    }
     base = statistics.median(n / r["seconds"] for r in runs["aiokafka"])
     for name, results in runs.items():
         rate = statistics.median(n / r["seconds"] for r in results)

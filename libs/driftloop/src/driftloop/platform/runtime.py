@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import structlog
+from faststream.kafka import KafkaBroker
 
 from driftloop.platform.bus import EventBus, make_broker
 from driftloop.platform.grpc_server import GrpcServer
@@ -64,7 +65,7 @@ class ServiceRuntime:
         self.metrics.start()
         for hook in self._on_start:
             await hook()
-        await self.broker.start()
+        await _start_broker(self.broker)
         await self.grpc.start()
         self._tasks = [asyncio.create_task(job()) for job in self._background]
         await self.grpc.set_serving(True)
@@ -82,6 +83,16 @@ class ServiceRuntime:
             await hook()
         self.metrics.stop()
         log.info("service.stopped")
+
+
+async def _start_broker(broker: KafkaBroker) -> None:
+    """Like ``broker.start()``, but joins the consumer groups concurrently:
+    each join takes seconds, and faststream would wait for them one by one."""
+    await broker.connect()
+    await asyncio.gather(*(sub.start() for sub in broker.subscribers))
+    for pub in broker.publishers:
+        await pub.start()
+    broker.running = True
 
 
 def run_main(build: Callable[[], ServiceRuntime]) -> None:

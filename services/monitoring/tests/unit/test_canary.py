@@ -120,3 +120,15 @@ def test_a_redelivered_candidate_alias_does_not_start_a_second_rollout():
     first = m.on_alias("m", "candidate", 2, 0, event_id="alias-2")
     again = m.on_alias("m", "candidate", 2, 0, event_id="alias-2")
     assert len(first) == 1 and again == []
+
+
+def test_a_large_latency_ratio_of_tiny_latencies_is_not_a_rollback():
+    # 0.1 ms against 0.8 ms is 8x, but no client would notice 0.7 ms.
+    v = canary.judge(
+        side(0.9, 40, 5, latency=0.8),
+        side(0.9, 40, 6, latency=0.1),
+        POLICY,
+        labelled_at_last_step=0,
+        elapsed_s=1,
+    )
+    assert v is None or "latency" not in v.reason

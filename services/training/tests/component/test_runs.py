@@ -185,3 +185,20 @@ async def test_regression_models_export_variable_and_gate_on_rmse(harness):
     assert [o.name for o in session.get_outputs()] == ["variable"]
     profile = h.fake.metadata[("r", 2)].reference_profile
     assert len(profile.label.bin_edges) > 2 and not profile.label.categories
+
+
+async def test_data_drift_warns_but_retrains_only_when_the_policy_says_so(harness):
+    h = await harness(model_yaml("m", gate_margin=0.5))
+    fill(h.store, 300)
+    await h.triggers.tick()
+    await h.runs.wait_idle()
+    started = T0 + timedelta(seconds=100)
+
+    assert await h.triggers.on_drift("m", "drift-d", started, "drift-d", kind="data") is None
+    await h.runs.wait_idle()
+    assert [r for r in h.store.list_runs("m") if r.trigger is Trigger.DRIFT] == []
+
+    run = await h.triggers.on_drift("m", "drift-c", started, "drift-c", kind="concept")
+    await h.runs.wait_idle()
+    assert run is not None
+    assert [r.drift_id for r in h.store.list_runs("m") if r.trigger is Trigger.DRIFT] == ["drift-c"]

@@ -17,7 +17,7 @@ from driftloop.bus.v1.deadletter_pb2 import EventDeadLettered
 from driftloop.common.v1.common_pb2 import ModelRef, Value
 from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
 from driftloop.ingestion.v1.events_pb2 import LabelReceived
-from driftloop.monitoring.v1.events_pb2 import DriftDetected
+from driftloop.monitoring.v1.events_pb2 import DriftDetected, DriftKind
 from driftloop.platform import topics
 from driftloop.platform.bus import aiokafka_options
 from driftloop.platform.envelope import headers_for, message_class, new_meta
@@ -135,6 +135,7 @@ async def test_dataset_initial_champion_and_debounced_drift(kafka, fake_registry
                 meta=new_meta("monitoring", event_id=drift_id),
                 drift_id=drift_id,
                 model=ModelRef(name=model, version=1),
+                kind=DriftKind.DRIFT_KIND_CONCEPT,
                 detector="adwin",
             )
             event.change_started_at.FromDatetime(T0 + timedelta(seconds=100))

@@ -93,6 +93,9 @@ class Policy:
     timeout_s: float = 600.0
     max_error_rate: float = 0.01
     max_latency_p99_ratio: float = 3.0
+    #: A latency ratio only counts when the candidate is also this much slower:
+    #: sub-millisecond p99s of a freshly loaded model can differ by any ratio.
+    min_latency_excess_ms: float = 20.0
     min_predictions: int = 30
     max_prediction_psi: float = 2.0
     mode: str = "canary"
@@ -172,7 +175,8 @@ def judge(
         return Verdict(ROLLBACK, f"candidate error rate {ev.candidate_error_rate:.3f}", ev)
     if guards_vs and ev.champion_latency_p99_ms > 0:
         ratio = ev.candidate_latency_p99_ms / ev.champion_latency_p99_ms
-        if ratio > policy.max_latency_p99_ratio:
+        excess = ev.candidate_latency_p99_ms - ev.champion_latency_p99_ms
+        if ratio > policy.max_latency_p99_ratio and excess > policy.min_latency_excess_ms:
             return Verdict(ROLLBACK, f"candidate latency p99 {ratio:.1f}x the champion's", ev)
     if guards_vs and ev.prediction_psi > policy.max_prediction_psi:
         return Verdict(ROLLBACK, f"prediction distribution PSI {ev.prediction_psi:.2f}", ev)

@@ -19,7 +19,8 @@ def drift_id(model: str, version: int, kind: str, started_position: int) -> str:
 
 
 class Debouncer:
-    """Per-model cooldown, on the time of the data (``at``, epoch seconds).
+    """Cooldown per key (the monitor uses model and drift kind), on the time
+    of the data (``at``, epoch seconds).
 
     >>> d = Debouncer()
     >>> [d.admit("m", t, cooldown_s=60) for t in (0, 10, 59, 61)]

@@ -235,10 +235,13 @@ class Monitor:
         if d is None:
             return []
         cooldown = self.policies.drift(d.model).cooldown_s
-        if not self.debounce.admit(d.model, d.window_end, cooldown_s=cooldown):
+        # One cooldown per model and kind: an early data-drift warning must not
+        # hide the concept drift that follows it (only the latter retrains).
+        key = f"{d.model}/{d.kind}"
+        if not self.debounce.admit(key, d.window_end, cooldown_s=cooldown):
             log.info("drift.suppressed", model=d.model, kind=d.kind, detector=d.detector)
             return []
-        self.store.save_cooldown(d.model, d.window_end)
+        self.store.save_cooldown(key, d.window_end)
         self.runtime(d.model).recent_drift.append(d)
         self.metrics.drift(d.model, d.kind, d.detector)
         log.info("drift.detected", model=d.model, kind=d.kind, drift_id=d.drift_id)

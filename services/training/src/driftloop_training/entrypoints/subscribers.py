@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
 from driftloop.ingestion.v1.events_pb2 import LabelReceived
-from driftloop.monitoring.v1.events_pb2 import DriftDetected
+from driftloop.monitoring.v1.events_pb2 import DriftDetected, DriftKind
 from driftloop.platform import topics
 from driftloop.platform.bus import EventBus, Reject, subscribe
 from driftloop.platform.envelope import EventContext
@@ -55,6 +55,7 @@ def register(broker, bus: EventBus, dataset: Dataset, triggers: Triggers, group:
                 event.drift_id,
                 dt(event.change_started_at, event.HasField("change_started_at")),
                 event.meta.event_id or ctx.id,
+                kind=DriftKind.Name(event.kind).removeprefix("DRIFT_KIND_").lower(),
             )
         except (NotFound, InvalidArgument) as exc:
             raise Reject(f"DriftDetected: {exc}") from None

@@ -22,9 +22,18 @@ class Triggers:
         self.has_champion: dict[str, bool] = {}
 
     async def on_drift(
-        self, model: str, drift_id: str, change_started_at: datetime | None, event_id: str
+        self,
+        model: str,
+        drift_id: str,
+        change_started_at: datetime | None,
+        event_id: str,
+        kind: str = "concept",
     ) -> Run | None:
         spec = self.runs.model(model)  # NotFound: a drift for a model we do not train
+        if kind not in spec.training.retrain_on:
+            # Drift without label evidence warns ops; it retrains only when asked to.
+            log.info("training.drift_not_a_trigger", model=model, drift_id=drift_id, kind=kind)
+            return None
         start = change_started_at if spec.training.window == "since_drift" else None
         run, _ = await self.runs.request(
             model,

@@ -221,7 +221,8 @@ async def _predict(
                 config.model, rec.record_id, rec.customer_id, list(vector.values)
             )
         except grpc.aio.AioRpcError as exc:
-            if run.timeline.champion == 0 and exc.code() in (
+            # Until serving has loaded a first model, "no model" is expected.
+            if run.timeline.first("ModelLoaded") is None and exc.code() in (
                 grpc.StatusCode.NOT_FOUND,
                 grpc.StatusCode.UNAVAILABLE,
             ):

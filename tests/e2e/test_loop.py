@@ -12,7 +12,8 @@ from driftloop.serving.v1.events_pb2 import PredictionMade
 from driftloop_cli.demo.run import DemoConfig, DemoRun, run_demo, summary
 from driftloop_cli.supervisor import Platform
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+# One xdist group: the loop tests run one after another, beside the rest of the suite.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600), pytest.mark.xdist_group("e2e")]
 
 
 async def _run(platform: Platform, **config) -> tuple[DemoRun, dict]:
@@ -108,7 +109,7 @@ async def test_a_bad_candidate_is_rolled_back_and_the_champion_never_changes(pla
 
 
 async def test_no_drift_no_retrain_no_rollout(platform):
-    run, s = await _run(platform, duration_s=100, rate=120, drift="none", label_delay_s=3)
+    run, s = await _run(platform, duration_s=75, rate=120, drift="none", label_delay_s=3)
     tl = run.timeline
     assert tl.champion > 0, s["events"]
     assert tl.of("DriftDetected") == []

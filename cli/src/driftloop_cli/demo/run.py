@@ -61,6 +61,7 @@ class Counters:
     prediction_failures: int = 0
     no_model_yet: int = 0
     superseded: int = 0
+    gave_up: int = 0
     labels_sent: int = 0
     labels_rejected: int = 0
     failure_reasons: dict[str, int] = field(default_factory=dict)
@@ -142,7 +143,9 @@ async def run_demo(
             next_tick += tick
             await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
         if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+            _, pending = await asyncio.wait(set(tasks), timeout=30)
+            for task in pending:
+                task.cancel()
         # Let the last labels go out and the platform react to them.
         deadline = time.monotonic() + config.label_delay_s + 5
         while labels and time.monotonic() < deadline:
@@ -152,10 +155,10 @@ async def run_demo(
         run.ended_at = run.now()
         labeller.cancel()
         watcher.cancel()
-        for t in (labeller, watcher):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
-        await client.close()
+        # Never let a slow shutdown of a client hold the result back.
+        await asyncio.wait({labeller, watcher}, timeout=10)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.close(), 10)
     return run
 
 
@@ -203,7 +206,13 @@ async def _predict(
     rec: DemoRecord,
     in_flight: asyncio.Semaphore,
 ) -> None:
+    queued = time.monotonic()
     async with in_flight:
+        if time.monotonic() - queued > 5.0:
+            # A client gives up on a request it could not send for seconds (a
+            # feature-service restart backs the queue up): count, do not pile up.
+            run.counters.gave_up += 1
+            return
         vector = None
         deadline = time.monotonic() + 3.0
         while time.monotonic() < deadline:

@@ -142,4 +142,5 @@ async def watch(settings: KafkaSettings, timeline: Timeline, ready: asyncio.Even
                         meta = body.pop("meta", {})
                         timeline.add(ce_type.rsplit(".", 1)[-1], body, meta)
     finally:
-        await consumer.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(consumer.stop(), 5)

@@ -38,9 +38,11 @@ def main() -> int:
         "driftloop with its peer measured in the same run; ratios are driftloop / peer.\n",
     ]
     for name in ORDER:
-        result = HERE / "results" / f"{name}.md"
-        if result.exists():
-            parts.append(result.read_text())
+        # A benchmark run with --quick writes <name>-quick.md.
+        for result in (HERE / "results" / f"{name}.md", HERE / "results" / f"{name}-quick.md"):
+            if result.exists():
+                parts.append(result.read_text())
+                break
     (HERE / "results" / "README.md").write_text("\n".join(parts))
     print(f"wrote {HERE / 'results' / 'README.md'}" + (f"; failed: {failed}" if failed else ""))
     return 1 if failed else 0

@@ -26,7 +26,12 @@ from driftloop.registry.v1 import registry_service_pb2_grpc
 
 models_app = typer.Typer(help="Model versions and aliases in the registry.", no_args_is_help=True)
 console = Console(stderr=True)
-out = Console()
+
+
+def _out() -> Console:
+    # Made per command, so that the terminal width (COLUMNS) is read when it runs.
+    return Console()
+
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Address = Annotated[
@@ -83,13 +88,13 @@ def list_models(as_json: Json = False, address: Address = None) -> None:
     """Every model with its latest version and aliases."""
     reply = _Client(address).call("ListModels", pb.ListModelsRequest())
     if as_json:
-        out.print_json(json.dumps([_dump(m) for m in reply.models]))
+        _out().print_json(json.dumps([_dump(m) for m in reply.models]))
         return
     table = Table("model", "latest", "aliases")
     for m in reply.models:
         aliases = ", ".join(f"{a}={v}" for a, v in sorted(m.aliases.items()))
         table.add_row(m.name, str(m.latest_version), aliases)
-    out.print(table)
+    _out().print(table)
 
 
 @models_app.command()
@@ -114,7 +119,7 @@ def show(
             client.call("ListModelVersions", pb.ListModelVersionsRequest(model=model)).versions
         )
     if as_json:
-        out.print_json(json.dumps([_dump(v) for v in versions]))
+        _out().print_json(json.dumps([_dump(v) for v in versions]))
         return
     table = Table("version", "aliases", "created", "sha256", "inputs", "metrics", "tags", "run")
     for v in versions:
@@ -128,7 +133,7 @@ def show(
             " ".join(f"{k}={x}" for k, x in sorted(v.tags.items())),
             v.run_id,
         )
-    out.print(table)
+    _out().print(table)
 
 
 @models_app.command()
@@ -175,9 +180,9 @@ def register(
 
     version = client.call("RegisterModelVersion", requests(), write=True)
     if as_json:
-        out.print_json(json.dumps(_dump(version)))
+        _out().print_json(json.dumps(_dump(version)))
         return
-    out.print(
+    _out().print(
         f"[green]registered {model} version {version.version}[/green] ({version.artifact_sha256})"
     )
 
@@ -287,19 +292,19 @@ def history(
         body: dict[str, Any] = {"entries": [_dump(e) for e in reply.entries]}
         if reply.HasField("at_entry"):
             body["at_entry"] = _dump(reply.at_entry)
-        out.print_json(json.dumps(body))
+        _out().print_json(json.dumps(body))
         return
     if at is not None:
         if reply.HasField("at_entry"):
-            out.print(f"{alias} at {at.isoformat()}: version {reply.at_entry.version}")
+            _out().print(f"{alias} at {at.isoformat()}: version {reply.at_entry.version}")
         else:
-            out.print(f"{alias} was not set at {at.isoformat()}")
+            _out().print(f"{alias} was not set at {at.isoformat()}")
     _print_changes(list(reply.entries), False)
 
 
 def _print_changes(entries: list[Any], as_json: bool) -> None:
     if as_json:
-        out.print_json(json.dumps([_dump(e) for e in entries]))
+        _out().print_json(json.dumps([_dump(e) for e in entries]))
         return
     table = Table("#", "when (UTC)", "alias", "from", "to", "reason", "caused by")
     for e in entries:
@@ -312,4 +317,4 @@ def _print_changes(entries: list[Any], as_json: bool) -> None:
             e.reason,
             e.caused_by_event_id,
         )
-    out.print(table)
+    _out().print(table)

@@ -17,6 +17,7 @@ batch left uncommitted, to be read again.
 from __future__ import annotations
 
 import asyncio
+import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
@@ -59,6 +60,9 @@ EVENTS_HANDLED = Counter(
 EVENTS_DEADLETTERED = Counter(
     "driftloop_events_deadlettered_total", "Events sent to the dead-letter topic", ["topic"]
 )
+
+
+_DEAD_LETTER_NS = uuid.UUID("7d0c5a8e-2f4b-4c61-9e3a-5b8f1d2c6a90")
 
 
 class Reject(Exception):
@@ -205,8 +209,11 @@ class EventBus:
     ) -> None:
         """Park an event that cannot be handled, with everything to replay it."""
         ctx = context_from(_headers(record))
+        # The same record dead-lettered again (read twice after a rebalance or
+        # a crash) gets the same id, so consumers can dedupe it like any event.
+        key = f"{group}/{record.topic}/{record.partition}/{record.offset}"
         event = EventDeadLettered(
-            meta=self.meta(caused_by=ctx.id or None),
+            meta=self.meta(event_id=uuid.uuid5(_DEAD_LETTER_NS, key).hex, caused_by=ctx.id or None),
             topic=record.topic,
             partition=record.partition,
             offset=record.offset,

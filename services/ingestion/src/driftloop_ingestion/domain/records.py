@@ -3,6 +3,7 @@ where each item came from. Plain data, no transport types."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
@@ -55,6 +56,23 @@ class GrpcOrigin(NamedTuple):
 
 
 Origin = KafkaOrigin | GrpcOrigin
+
+_DEAD_LETTER_NS = uuid.UUID("1b0f7c52-3c1e-4f7e-9a53-6d1f0c2b8e41")
+
+
+def dead_letter_id(origin: Origin) -> str:
+    """Event id of the dead letter for a rejected item: the same for a raw-topic
+    record read again after a restart (so consumers can dedupe it), fresh for
+    each gRPC submission.
+
+    >>> a = dead_letter_id(KafkaOrigin("driftloop.records.raw", 1, 42))
+    >>> a == dead_letter_id(KafkaOrigin("driftloop.records.raw", 1, 42))
+    True
+    """
+    if isinstance(origin, KafkaOrigin):
+        key = f"{origin.topic}/{origin.partition}/{origin.offset}"
+        return uuid.uuid5(_DEAD_LETTER_NS, key).hex
+    return uuid.uuid4().hex
 
 
 @dataclass(slots=True)

@@ -29,6 +29,7 @@ from driftloop_ingestion.domain.records import (
     Reason,
     Rejected,
     ValidRecord,
+    dead_letter_id,
 )
 from driftloop_ingestion.service import metrics
 from driftloop_ingestion.service.catalog import StreamCatalog
@@ -159,7 +160,7 @@ class RecordIntake:
 
     def _dead_letter(self, sub: Submission, exc: Rejected) -> DeadLetter:
         dead = DeadLetter(
-            event_id=new_id(),
+            event_id=dead_letter_id(sub.origin),
             stream=sub.stream,
             original=sub.original,
             reason=exc.reason,

@@ -22,11 +22,12 @@ from driftloop_ingestion.domain.records import (
     Reason,
     Rejected,
     ValidLabel,
+    dead_letter_id,
 )
 from driftloop_ingestion.domain.timestamps import parse_timestamp
 from driftloop_ingestion.service import metrics
 from driftloop_ingestion.service.catalog import StreamCatalog
-from driftloop_ingestion.service.intake import UNKNOWN, Result, Status, new_id
+from driftloop_ingestion.service.intake import UNKNOWN, Result, Status
 from driftloop_ingestion.service.ports import Outgoing, Publisher
 
 log = structlog.get_logger(__name__)
@@ -112,7 +113,7 @@ class LabelIntake:
                 label = self._check(sub, now)
             except Rejected as exc:
                 dead = DeadLetter(
-                    event_id=new_id(),
+                    event_id=dead_letter_id(sub.origin),
                     stream=sub.stream,
                     original=sub.original,
                     reason=exc.reason,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import tempfile
 import time
@@ -196,9 +197,10 @@ def render(results: dict[str, dict], quick: bool) -> str:
         "(goal: well above (a), ≥ 0.9× (b), above (c)):\n"
     )
     lines.append(
-        "| stream | driftloop | (a) first model | (b) river ARF | (c) no-change | driftloop / (b) |"
+        "| stream | driftloop | (a) first model | (b) river ARF | (c) no-change | driftloop / (b) "
+        "| records scored |"
     )
-    lines.append("|---|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|---|")
     for drift, r in results.items():
         b = r["baselines"]
         ratio = (
@@ -206,7 +208,7 @@ def render(results: dict[str, dict], quick: bool) -> str:
         )
         lines.append(
             f"| {drift} | {b['platform']} | {b['first_model_never_retrained']} | "
-            f"{b['river_arf_online']} | {b['no_change']} | {ratio} |"
+            f"{b['river_arf_online']} | {b['no_change']} | {ratio} | {b['records_scored']} |"
         )
     lines.append("\nMemory (RSS, MiB; goal ≤ 250 per service idle, ≤ 1.5 GiB in all):\n")
     lines.append("| process | idle | peak under the loop |")
@@ -238,6 +240,13 @@ def main() -> int:
         started = time.monotonic()
         results[kind] = asyncio.run(scenario(kind, duration, args.rate, args.label_delay))
         print(f"{kind}: {time.monotonic() - started:.0f}s", flush=True)
+    (ROOT / "bench" / "results" / "loop.json").write_text(
+        json.dumps(
+            {k: {x: y for x, y in v.items() if x != "events"} for k, v in results.items()},
+            indent=2,
+            default=str,
+        )
+    )
     out = ROOT / "bench" / "results" / "loop.md"
     out.write_text(render(results, args.quick))
     print(out.read_text())

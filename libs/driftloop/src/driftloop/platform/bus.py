@@ -167,13 +167,6 @@ class EventBus:
         """Publish and wait until the broker has acknowledged the event."""
         await self._send(event, key, topic, wait=True)
 
-    async def publish_nowait(
-        self, event: Message, *, key: str | bytes | None = None, topic: str | None = None
-    ) -> Any:
-        """Hand the event to the producer and return the future of its
-        acknowledgement without waiting (await it before committing input)."""
-        return await self._send(event, key, topic, wait=False)
-
     async def publish_many(
         self, items: Iterable[tuple[Message, str | bytes | None]], *, topic: str | None = None
     ) -> None:

@@ -46,20 +46,28 @@ async def test_hot_swap_five_times_under_load_fails_nothing_and_never_answers_st
                 failures.append(exc)
             i += 1
 
+    def answered_since(moment: float) -> int:
+        return sum(1 for sent, _, _ in answers if sent > moment)
+
     clients = [asyncio.create_task(client(n)) for n in range(16)]
     switches: list[tuple[float, float, str]] = []  # (began, completed, version)
+    last = time.monotonic()
     for _ in range(5):
         for version in (2, 1):
-            await asyncio.sleep(0.15)
+            # Each version serves a stretch of traffic before the next switch,
+            # counted in answers rather than seconds so a loaded machine
+            # cannot leave a stretch empty.
+            await wait_for(lambda since=last: answered_since(since) >= 30, interval_s=0.01)
             began = time.monotonic()
             await harness.serve("hs", "champion", version)
-            switches.append((began, time.monotonic(), str(version)))
-    await asyncio.sleep(0.15)
+            last = time.monotonic()
+            switches.append((began, last, str(version)))
+    await wait_for(lambda: answered_since(last) >= 30, interval_s=0.01)
     stop.set()
     await asyncio.gather(*clients)
 
     assert not failures, failures[:3]
-    assert len(answers) > 500
+    assert len(answers) >= 11 * 30
     # A request sent after a switch completed (and answered before the next
     # one began) is answered by the new version.
     nexts = [s[0] for s in switches[1:]] + [float("inf")]

@@ -76,13 +76,14 @@ class PlatformClient:
             request.labels.add(id=record_id, label=Value(int_value=label))
         return await self.ingestion.SubmitLabels(request)
 
-    async def online_vector(
-        self, view: str, entity_id: str
-    ) -> feature_service_pb2.OnlineVector | None:
+    async def online_vectors(
+        self, view: str, entity_ids: list[str]
+    ) -> dict[str, feature_service_pb2.OnlineVector]:
+        """The newest vector of each entity that has one (one batch lookup)."""
         reply = await self.feature.GetOnlineFeatures(
-            feature_service_pb2.GetOnlineFeaturesRequest(view=view, entity_ids=[entity_id])
+            feature_service_pb2.GetOnlineFeaturesRequest(view=view, entity_ids=entity_ids)
         )
-        return reply.vectors[0] if reply.vectors and reply.vectors[0].found else None
+        return {v.entity_id: v for v in reply.vectors if v.found}
 
     async def predict(
         self, model: str, record_id: str, entity_id: str, values: list[float]

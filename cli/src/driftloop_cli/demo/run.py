@@ -113,7 +113,11 @@ async def run_demo(
     labels: list[tuple[float, str, int, float]] = []
     in_flight = asyncio.Semaphore(config.max_in_flight)
     tasks: set[asyncio.Task[None]] = set()
-    labeller = asyncio.create_task(_send_labels(client, config, run, labels))
+    vectors = VectorWaiter(client, config.view)
+    background = [
+        asyncio.create_task(_send_labels(client, config, run, labels)),
+        asyncio.create_task(vectors.run()),
+    ]
     try:
         records = stream.take(total)
         tick = 0.1
@@ -132,7 +136,7 @@ async def run_demo(
                 batch.append(rec)
                 budget -= 1
             if batch:
-                await _ingest(client, config, run, batch, labels, tasks, in_flight)
+                await _ingest(client, config, run, batch, labels, tasks, vectors, in_flight)
             if config.bad_candidate and not run.bad_candidate_version:
                 await _maybe_inject(client, config, run)
             if _loop_finished(run) and config.stop_after_loop_s is not None:
@@ -153,10 +157,10 @@ async def run_demo(
             await asyncio.sleep(0.2)
     finally:
         run.ended_at = run.now()
-        labeller.cancel()
-        watcher.cancel()
+        for task in (*background, watcher):
+            task.cancel()
         # Never let a slow shutdown of a client hold the result back.
-        await asyncio.wait({labeller, watcher}, timeout=10)
+        await asyncio.wait({*background, watcher}, timeout=10)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(client.close(), 10)
     return run
@@ -175,6 +179,7 @@ async def _ingest(
     batch: list[DemoRecord],
     labels: list[tuple[float, str, int, float]],
     tasks: set[asyncio.Task[None]],
+    vectors: VectorWaiter,
     in_flight: asyncio.Semaphore,
 ) -> None:
     if run.onset_at is None and any(r.concept != BEFORE for r in batch):
@@ -194,9 +199,60 @@ async def _ingest(
         run.accepted_at[rec.record_id] = run.now()
         now = time.monotonic()
         heapq.heappush(labels, (now + config.label_delay_s, rec.record_id, rec.label, now))
-        task = asyncio.create_task(_predict(client, config, run, rec, in_flight))
+        task = asyncio.create_task(_predict(client, config, run, rec, vectors, in_flight))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
+
+
+class VectorWaiter:
+    """Waits for each record's feature vector to reach the online store.
+
+    A client that predicts right after ingesting has to wait until the
+    feature service has computed the record's vector. Rather than poll once
+    per record, every waiting record is checked in one batch lookup per tick,
+    as a Feast client reading many entities at once would.
+    """
+
+    def __init__(self, client: PlatformClient, view: str, patience_s: float = 3.0) -> None:
+        self._client = client
+        self._view = view
+        self._patience_s = patience_s
+        self._waiting: dict[str, list[tuple[str, float, asyncio.Future[Any]]]] = {}
+
+    async def vector_for(self, rec: DemoRecord) -> Any | None:
+        """The record's own vector, or None when the entity's newest vector is
+        already a later record's (or none came) within the patience."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        deadline = time.monotonic() + self._patience_s
+        self._waiting.setdefault(rec.customer_id, []).append((rec.record_id, deadline, future))
+        return await future
+
+    async def run(self, tick_s: float = 0.05) -> None:
+        while True:
+            await asyncio.sleep(tick_s)
+            if not self._waiting:
+                continue
+            entities = list(self._waiting)
+            found: dict[str, Any] = {}
+            for i in range(0, len(entities), 500):
+                chunk = entities[i : i + 500]
+                with contextlib.suppress(grpc.aio.AioRpcError):
+                    found.update(await self._client.online_vectors(self._view, chunk))
+            now = time.monotonic()
+            for entity in entities:
+                vector = found.get(entity)
+                still = []
+                for record_id, deadline, future in self._waiting.pop(entity, []):
+                    if future.done():
+                        continue
+                    if vector is not None and vector.record_id == record_id:
+                        future.set_result(vector)
+                    elif now >= deadline:
+                        future.set_result(None)
+                    else:
+                        still.append((record_id, deadline, future))
+                if still:
+                    self._waiting.setdefault(entity, []).extend(still)
 
 
 async def _predict(
@@ -204,26 +260,20 @@ async def _predict(
     config: DemoConfig,
     run: DemoRun,
     rec: DemoRecord,
+    vectors: VectorWaiter,
     in_flight: asyncio.Semaphore,
 ) -> None:
+    vector = await vectors.vector_for(rec)
+    if vector is None:
+        # The entity's newest vector is already a later record's, or none came.
+        run.counters.superseded += 1
+        return
     queued = time.monotonic()
     async with in_flight:
         if time.monotonic() - queued > 5.0:
-            # A client gives up on a request it could not send for seconds (a
-            # feature-service restart backs the queue up): count, do not pile up.
+            # A client gives up on a request it could not send for seconds:
+            # count, do not pile up.
             run.counters.gave_up += 1
-            return
-        vector = None
-        deadline = time.monotonic() + 3.0
-        while time.monotonic() < deadline:
-            with contextlib.suppress(grpc.aio.AioRpcError):
-                vector = await client.online_vector(config.view, rec.customer_id)
-            if vector is not None and vector.record_id == rec.record_id:
-                break
-            await asyncio.sleep(0.05)
-        else:
-            # The entity's newest vector is already a later record's, or none came.
-            run.counters.superseded += 1
             return
         try:
             answer = await client.predict(

@@ -1,24 +1,21 @@
-"""Publishes prediction events straight through an aiokafka producer.
+"""Publishes prediction events through the platform's batch fast path.
 
 Predictions are the one high-volume stream serving writes (one event per
-scored row), so this path skips the per-message overhead of the generic bus:
-events of one model share a key, hence a partition, and go out as one
-producer batch. The envelope is the platform's (``envelope.headers_for``):
-the same CloudEvents binary-mode headers, built with less work per event.
+scored row), so they skip the bus's per-message path
+(``driftloop.platform.batches``): events of one model share a key, hence a
+partition, and go out as producer batches. The envelope is the platform's
+(``envelope.headers_for``): the same CloudEvents binary-mode headers, built
+with less work per event.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import time
 import uuid
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner
-
 from driftloop.platform import topics
-from driftloop.platform.bus import aiokafka_options
+from driftloop.platform.batches import BatchPublisher
 from driftloop.platform.envelope import CONTENT_TYPE, SPEC_VERSION
 from driftloop.platform.settings import KafkaSettings
 from driftloop.serving.v1 import events_pb2
@@ -33,15 +30,8 @@ class PredictionPublisher:
     """``publish(batch)`` for the prediction sink; start before, stop after use."""
 
     def __init__(self, settings: KafkaSettings, source: str = "serving") -> None:
-        self._producer = AIOKafkaProducer(
-            **aiokafka_options(settings),
-            client_id="driftloop-serving-predictions",
-            linger_ms=settings.linger_ms,
-            acks="all" if settings.idempotence else 1,
-            enable_idempotence=settings.idempotence,
-        )
+        self._kafka = BatchPublisher(settings, "driftloop-serving-predictions")
         self._source = source
-        self._partitioner = DefaultPartitioner()
         prefix = uuid.uuid4().hex[:16]
         counter = itertools.count()
         # Unique per process and cheap: a random prefix and a counter.
@@ -54,42 +44,28 @@ class PredictionPublisher:
         ]
 
     async def start(self) -> None:
-        await self._producer.start()
+        await self._kafka.start()
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        await self._kafka.stop()
 
     async def publish(self, batch: list[Scored]) -> None:
         """Publish every row's event and wait for the broker's acknowledgements."""
-        by_model: dict[str, list[Scored]] = {}
+        out = self._kafka.batches()
         for scored in batch:
-            by_model.setdefault(scored.info.model, []).append(scored)
-        partitions = sorted(await self._producer.partitions_for(TOPIC))
-        futures = []
-        for model, items in by_model.items():
-            key = model.encode()
-            partition = self._partitioner(key, partitions, partitions)
-            out = self._producer.create_batch()
-            for scored in items:
-                ce_time = _iso(scored.at).encode()
-                cause = scored.record_id.encode()
-                for event in converters.prediction_events(scored, self._new_id, self._source):
-                    headers = [
-                        *self._static,
-                        ("ce_id", event.meta.event_id.encode()),
-                        ("ce_time", ce_time),
-                    ]
-                    if cause:
-                        headers += [("ce_causationid", cause), ("ce_correlationid", cause)]
-                    value = event.SerializeToString()
-                    if out.append(key=key, value=value, timestamp=None, headers=headers) is None:
-                        futures.append(
-                            await self._producer.send_batch(out, TOPIC, partition=partition)
-                        )
-                        out = self._producer.create_batch()
-                        out.append(key=key, value=value, timestamp=None, headers=headers)
-            futures.append(await self._producer.send_batch(out, TOPIC, partition=partition))
-        await asyncio.gather(*futures)
+            key = scored.info.model.encode()
+            ce_time = _iso(scored.at).encode()
+            cause = scored.record_id.encode()
+            for event in converters.prediction_events(scored, self._new_id, self._source):
+                headers = [
+                    *self._static,
+                    ("ce_id", event.meta.event_id.encode()),
+                    ("ce_time", ce_time),
+                ]
+                if cause:
+                    headers += [("ce_causationid", cause), ("ce_correlationid", cause)]
+                await out.add(TOPIC, key, event.SerializeToString(), headers, TYPE)
+        await out.send()
 
 
 def _iso(at: float) -> str:

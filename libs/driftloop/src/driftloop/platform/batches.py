@@ -36,11 +36,17 @@ class BatchPublisher:
     """Owns one producer; hands out ``RecordBatches`` to fill and send."""
 
     def __init__(
-        self, settings: KafkaSettings, client_id: str, *, max_batch_bytes: int = 512 * 1024
+        self,
+        settings: KafkaSettings,
+        client_id: str,
+        *,
+        max_batch_bytes: int = 512 * 1024,
+        linger_ms: int = 0,
     ) -> None:
         self._settings = settings
         self._client_id = client_id
         self._max_batch_bytes = max_batch_bytes
+        self._linger_ms = linger_ms
         self._producer: AIOKafkaProducer | None = None
         self._partitions: dict[str, list[int]] = {}
         self._hashes: dict[bytes, int] = {}
@@ -51,8 +57,7 @@ class BatchPublisher:
             client_id=self._client_id,
             acks="all" if self._settings.idempotence else 1,
             enable_idempotence=self._settings.idempotence,
-            # Batches are built here and sent whole: lingering would only add latency.
-            linger_ms=0,
+            linger_ms=self._linger_ms,
             max_batch_size=self._max_batch_bytes,
         )
         await self._producer.start()

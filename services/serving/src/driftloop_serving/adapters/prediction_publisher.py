@@ -30,7 +30,12 @@ class PredictionPublisher:
     """``publish(batch)`` for the prediction sink; start before, stop after use."""
 
     def __init__(self, settings: KafkaSettings, source: str = "serving") -> None:
-        self._kafka = BatchPublisher(settings, "driftloop-serving-predictions")
+        self._kafka = BatchPublisher(
+            settings,
+            "driftloop-serving-predictions",
+            max_batch_bytes=16384,
+            linger_ms=settings.linger_ms,
+        )
         self._source = source
         prefix = uuid.uuid4().hex[:16]
         counter = itertools.count()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from driftloop.platform.spec import LabelSpec
@@ -21,6 +23,27 @@ def test_recent_ids_forget_after_ttl_and_beyond_capacity() -> None:
     assert ids.claim("b", now=10.5)  # expired
     ids.release("b")
     assert ids.claim("b", now=11)
+
+
+@pytest.mark.parametrize("ttl", [0, 5])
+def test_recent_ids_agree_with_a_brute_force_window(ttl: float) -> None:
+    """Against the definition: a key is a duplicate while it was claimed less
+    than ``ttl`` ago and is still among the ``max_ids`` newest claims."""
+    rng = random.Random(ttl)
+    ids = RecentIds(max_ids=20, ttl_s=ttl)
+    live: list[tuple[str, float]] = []  # remembered claims, oldest first
+    now = 0.0
+    for _ in range(5000):
+        now += rng.random()
+        key = f"k{rng.randrange(40)}"
+        live = [(k, t) for k, t in live if not ttl or t > now - ttl]
+        expected = key not in {k for k, _ in live}
+        assert ids.claim(key, now) is expected, (key, now)
+        if expected:
+            live = [c for c in live if c[0] != key] + [(key, now)]
+            live = live[-20:]
+        if rng.random() < 0.05 and live:
+            ids.release(live.pop(rng.randrange(len(live)))[0])
 
 
 def test_bad_rate_alerts_once_past_threshold_then_cools_down() -> None:

@@ -3,7 +3,6 @@ set of record ids seen (for labels)."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Hashable
 
 
@@ -21,26 +20,34 @@ class RecentIds:
     def __init__(self, max_ids: int, ttl_s: float) -> None:
         self.max_ids = max_ids
         self.ttl_s = ttl_s
-        self._ids: OrderedDict[Hashable, float] = OrderedDict()
+        # Insertion order is age order: a key is only ever added anew.
+        self._ids: dict[Hashable, float] = {}
+        #: When the oldest remembered id expires (checked on every claim).
+        self._next_expiry = float("inf")
 
     def _expire(self, now: float) -> None:
-        ids, horizon = self._ids, now - self.ttl_s
+        ids = self._ids
+        horizon = now - self.ttl_s if self.ttl_s else float("-inf")
         while ids:
-            at = next(iter(ids.values()))
-            if at > horizon and len(ids) <= self.max_ids:
+            oldest = next(iter(ids))
+            if ids[oldest] > horizon and len(ids) <= self.max_ids:
                 break
-            ids.popitem(last=False)
+            del ids[oldest]
+        self._next_expiry = (
+            ids[next(iter(ids))] + self.ttl_s if ids and self.ttl_s else float("inf")
+        )
 
     def claim(self, key: Hashable, now: float) -> bool:
         """Remember ``key``; False when it is already remembered (a duplicate)."""
-        if key in self._ids:
+        ids = self._ids
+        if key in ids:
             self._expire(now)
-            if key in self._ids:
+            if key in ids:
                 return False
-        self._ids[key] = now
-        if len(self._ids) > self.max_ids or (
-            self.ttl_s and next(iter(self._ids.values())) <= now - self.ttl_s
-        ):
+        if not ids and self.ttl_s:
+            self._next_expiry = now + self.ttl_s
+        ids[key] = now
+        if len(ids) > self.max_ids or now >= self._next_expiry:
             self._expire(now)
         return True
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+import orjson
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import ValidationError
 
@@ -70,7 +70,9 @@ def decode_json(data: bytes | str, max_bytes: int) -> tuple[Any, Rejected | None
             Reason.OVERSIZED, "", f"record of {len(data)} bytes exceeds the limit of {max_bytes}"
         )
     try:
-        return json.loads(data), None
+        # orjson: several times faster than json on records this size, and
+        # strict (UTF-8 only; NaN and Infinity are not JSON).
+        return orjson.loads(data), None
     except (ValueError, RecursionError) as exc:
         return None, Rejected(Reason.MALFORMED, "", f"not valid JSON: {exc}")
 

@@ -210,6 +210,20 @@ def render(results: dict[str, dict], quick: bool) -> str:
             f"| {drift} | {b['platform']} | {b['first_model_never_retrained']} | "
             f"{b['river_arf_online']} | {b['no_change']} | {ratio} | {b['records_scored']} |"
         )
+    lines.append(
+        "\nWhat the demo's OIP v2 client did with each record (it looks up the "
+        "record's online vector, then calls ModelInfer): *superseded* means the "
+        "entity's newest vector was already a later record's when looked up, "
+        "*no model yet* that serving had no champion (before the first training).\n"
+    )
+    lines.append("| stream | records | answered | no model yet | superseded | gave up | failed |")
+    lines.append("|---|---|---|---|---|---|---|")
+    for drift, r in results.items():
+        c = r["counts"]
+        lines.append(
+            f"| {drift} | {c['accepted']} | {c['predicted']} | {c['no_model_yet']} | "
+            f"{c['superseded']} | {c['gave_up']} | {c['prediction_failures']} |"
+        )
     lines.append("\nMemory (RSS, MiB; goal ≤ 250 per service idle, ≤ 1.5 GiB in all):\n")
     lines.append("| process | idle | peak under the loop |")
     lines.append("|---|---|---|")

@@ -11,7 +11,7 @@ figures are medians over rounds. Server CPU per request is the CPU time of
 the server's process tree (from /proc) during the measured window.
 
     uv run python bench/serving.py --quick     # headline cases, seconds each
-    uv run python bench/serving.py             # the whole matrix, 3 rounds
+    uv run python bench/serving.py             # the whole matrix (12 cases), 3 rounds, ~27 min
 
 Needs the MLServer venv (see bench/mlserver/README.md):
     python3 -m venv bench/.venvs/mlserver
@@ -394,9 +394,7 @@ def main() -> int:
         cases = [("lr", 1, 64), ("lr", 1, 1), ("gbm", 1, 64), ("lr", 64, 8)]
     else:
         rounds, args.duration, args.warmup = 3, 5.0, 1.0
-        # The headline matrix (about 12 minutes); --cases for any other.
-        cases = [("lr", 1, 1), ("lr", 1, 8), ("lr", 1, 64), ("gbm", 1, 64)]
-        cases += [("lr", 64, 8), ("gbm", 64, 8)]
+        cases = [(m, r, c) for r in (1, 64) for m in ("lr", "gbm") for c in (1, 8, 64)]
     if args.cases:
         cases = [(m, int(r), int(c)) for m, r, c in (x.split(":") for x in args.cases.split(","))]
     args.rounds = args.rounds or rounds

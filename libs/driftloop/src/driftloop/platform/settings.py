@@ -128,7 +128,7 @@ class ServiceSettings(BaseSettings):
     port_offset: int = Field(
         0,
         ge=0,
-        le=10000,
+        le=15000,
         description="Added to every default port (gRPC, metrics, peers), so that two "
         "platforms can run side by side on one machine.",
     )

@@ -59,17 +59,36 @@ def free_port_block(size: int = 10, start: int = 20000, stop: int = 60000) -> in
 
 def free_port_offset() -> int:
     """A ``DRIFTLOOP_PORT_OFFSET`` under which every service's default gRPC and
-    metrics ports are free, so a whole platform can run beside others."""
+    metrics ports are free, so a whole platform can run beside others.
+
+    The ports are kept out of the kernel's ephemeral range: a port free now
+    but inside it can be taken by any outgoing connection (a Kafka client's)
+    before the service binds it.
+    """
     import random
 
     from driftloop.platform.ports import SERVICES
 
+    low, high = _ephemeral_range()
+    defaults = [p for s in SERVICES.values() for p in (s.grpc_port, s.metrics_port)]
+    candidates = [
+        offset
+        for offset in range(1000, 15001)
+        if all(not low <= p + offset <= high for p in defaults)
+    ]
     for _ in range(200):
-        offset = random.randrange(1000, 9000)
-        ports = [p + offset for s in SERVICES.values() for p in (s.grpc_port, s.metrics_port)]
-        if all(_is_free(p) for p in ports):
+        offset = random.choice(candidates)
+        if all(_is_free(p + offset) for p in defaults):
             return offset
     raise RuntimeError("no free port offset")
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
 
 
 def _is_free(port: int) -> bool:

@@ -33,7 +33,12 @@ _KEY_CACHE_LIMIT = 200_000
 
 
 class BatchPublisher:
-    """Owns one producer; hands out ``RecordBatches`` to fill and send."""
+    """Owns one producer; hands out ``RecordBatches`` to fill and send.
+
+    ``linger_ms`` 0 suits callers that send large rounds and wait for them
+    (ingestion, feature); a few milliseconds let frequent small rounds share
+    produce requests (serving: measured ~100 µs less CPU per request at 5 ms).
+    """
 
     def __init__(
         self,

@@ -46,8 +46,9 @@ def demo(
     spec: Annotated[Path | None, typer.Option(help="Spec for a platform started here.")] = None,
 ) -> None:
     """Run the closed-loop demo: stream a drifting dataset through ingestion,
-    predict every record over OIP v2, send labels late, and watch the platform
-    train, detect drift, retrain, canary and promote (or roll back).
+    predict each record over OIP v2 once its vector is online, send labels
+    late, and watch the platform train, detect drift, retrain, canary and
+    promote (or roll back).
 
     Starts the embedded platform first unless `driftloop up` is running."""
     if drift not in ("abrupt", "gradual", "recurring", "none"):

@@ -178,63 +178,88 @@ async def first_model_accuracy(run: DemoRun, platform: Platform) -> float | None
     return round(float(np.mean(out.reshape(-1) == np.asarray(ys))), 4)
 
 
+_TIMINGS = ("detection", "candidate", "verdict", "promotion")
+
+
+def _table(head: list[str], rows: list[list[object]]) -> list[str]:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return lines
+
+
 def render(results: dict[str, dict], quick: bool) -> str:
     lines = ["## The closed loop (issue 9)\n"]
     lines.append(
         "Loop timings at 200 records/s with a 5 s label delay "
         "(seconds after the drift onset; goal: onset → promotion ≤ 90 s):\n"
     )
-    lines.append("| stream | → detection | → candidate | → verdict | → promotion | verdict |")
-    lines.append("|---|---|---|---|---|---|")
-    for drift, r in results.items():
-        t = r["timings_s"]
-        lines.append(
-            f"| {drift} | {t['onset_to_detection']} | {t['onset_to_candidate']} | "
-            f"{t['onset_to_verdict']} | {t['onset_to_promotion']} | {r['verdict']} |"
-        )
+    lines += _table(
+        ["stream", "→ detection", "→ candidate", "→ verdict", "→ promotion", "verdict"],
+        [
+            [drift, *(r["timings_s"][f"onset_to_{k}"] for k in _TIMINGS), r["verdict"]]
+            for drift, r in results.items()
+        ],
+    )
     lines.append(
         "\nAdaptation: prequential accuracy over the records the platform answered "
         "(goal: well above (a), ≥ 0.9× (b), above (c)):\n"
     )
-    lines.append(
-        "| stream | driftloop | (a) first model | (b) river ARF | (c) no-change | driftloop / (b) "
-        "| records scored |"
-    )
-    lines.append("|---|---|---|---|---|---|---|")
+    rows = []
     for drift, r in results.items():
         b = r["baselines"]
         ratio = (
             round(b["platform"] / b["river_arf_online"], 3) if b.get("river_arf_online") else None
         )
-        lines.append(
-            f"| {drift} | {b['platform']} | {b['first_model_never_retrained']} | "
-            f"{b['river_arf_online']} | {b['no_change']} | {ratio} | {b['records_scored']} |"
+        rows.append(
+            [
+                drift,
+                b["platform"],
+                b["first_model_never_retrained"],
+                b["river_arf_online"],
+                b["no_change"],
+                ratio,
+                b["records_scored"],
+            ]
         )
+    lines += _table(
+        [
+            "stream",
+            "driftloop",
+            "(a) first model",
+            "(b) river ARF",
+            "(c) no-change",
+            "driftloop / (b)",
+            "records scored",
+        ],
+        rows,
+    )
     lines.append(
         "\nWhat the demo's OIP v2 client did with each record (it looks up the "
         "record's online vector, then calls ModelInfer): *superseded* means the "
         "entity's newest vector was already a later record's when looked up, "
         "*no model yet* that serving had no champion (before the first training).\n"
     )
-    lines.append("| stream | records | answered | no model yet | superseded | gave up | failed |")
-    lines.append("|---|---|---|---|---|---|---|")
-    for drift, r in results.items():
-        c = r["counts"]
-        lines.append(
-            f"| {drift} | {c['accepted']} | {c['predicted']} | {c['no_model_yet']} | "
-            f"{c['superseded']} | {c['gave_up']} | {c['prediction_failures']} |"
-        )
+    counts = ["accepted", "predicted", "no_model_yet", "superseded", "gave_up"]
+    lines += _table(
+        ["stream", "records", "answered", "no model yet", "superseded", "gave up", "failed"],
+        [
+            [drift, *(r["counts"][k] for k in counts), r["counts"]["prediction_failures"]]
+            for drift, r in results.items()
+        ],
+    )
     lines.append("\nMemory (RSS, MiB; goal ≤ 250 per service idle, ≤ 1.5 GiB in all):\n")
-    lines.append("| process | idle | peak under the loop |")
-    lines.append("|---|---|---|")
     mem = next(iter(results.values()))["memory"]
-    for name in mem["idle"]:
-        lines.append(
-            f"| {name} | {mem['idle'][name] / MiB:.0f} | {mem['peak'].get(name, 0) / MiB:.0f} |"
-        )
-    lines.append(
-        f"| **total** | {sum(mem['idle'].values()) / MiB:.0f} | "
-        f"{sum(mem['peak'].values()) / MiB:.0f} |"
+    idle, peak = mem["idle"], mem["peak"]
+    lines += _table(
+        ["process", "idle", "peak under the loop"],
+        [[n, f"{idle[n] / MiB:.0f}", f"{peak.get(n, 0) / MiB:.0f}"] for n in idle]
+        + [
+            [
+                "**total**",
+                f"{sum(idle.values()) / MiB:.0f}",
+                f"{sum(peak.values()) / MiB:.0f}",
+            ]
+        ],
     )
     if quick:
         lines.append("\n(quick mode: the abrupt stream only, shorter run)")

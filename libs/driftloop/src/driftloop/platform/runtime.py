@@ -6,6 +6,7 @@ finish, commit, release resources and exit 0."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -69,6 +70,7 @@ class ServiceRuntime:
         await self.grpc.start()
         self._tasks = [asyncio.create_task(job()) for job in self._background]
         await self.grpc.set_serving(True)
+        _tune_gc(self.settings.gc_threshold)
         log.info("service.started", grpc_port=self.grpc.port, metrics_port=self.metrics.port)
         await self._stop.wait()
         log.info("service.stopping")
@@ -83,6 +85,16 @@ class ServiceRuntime:
             await hook()
         self.metrics.stop()
         log.info("service.stopped")
+
+
+def _tune_gc(threshold: int) -> None:
+    """Collect young objects less often, and never again scan what start-up
+    allocated (modules, settings, clients): it lives as long as the process."""
+    if threshold:
+        _, older, oldest = gc.get_threshold()
+        gc.set_threshold(threshold, older, oldest)
+    gc.collect()
+    gc.freeze()
 
 
 async def _start_broker(broker: KafkaBroker) -> None:

@@ -12,10 +12,13 @@ Throughput: N validated records of a view with 3 rolling aggregates (mean over
 Each case is timed from the first record produced to the last output present
 (end offsets), alternated A/B and repeated; reported: records/s and the ratio.
 
-Online lookup: a real feature process (in-memory store, then Redis store)
+Online lookup: a real feature process (Redis store with its near cache, the
+default; Redis store without it; in-memory store)
 holds vectors of E entities; a client calls ``GetOnlineFeatures`` for 1 and
 for 100 entities, sequentially; the peer is a raw ``redis.asyncio`` MGET of the
-same keys. Reported: p50/p99 and the p99 ratio.
+same keys; a bare grpc.aio server answering from a dict (``feature_bare.py``)
+is called the same way: the floor of any Python gRPC lookup. Reported: p50/p99
+and the p99 ratio.
 
     uv run python bench/feature.py --quick    # seconds per case
     uv run python bench/feature.py            # 50k records, 3 rounds
@@ -249,20 +252,28 @@ def pct(samples: list[float], q: float) -> float:
 async def lookups(kafka: KafkaSettings, work: Path, calls: int, entities: int) -> dict:
     """p50/p99 samples per case and size. Raw MGET calls are interleaved one
     for one with the service's calls (same keys, same moment, same load)."""
-    out: dict[str, dict[int, list[float]]] = {"raw-redis": {1: [], 100: []}}
+    out: dict[str, dict[int, list[float]]] = {k: {1: [], 100: []} for k in ("raw-redis", "bare")}
     prefix = f"bench-feature-{uuid.uuid4().hex[:6]}:"
     r = aioredis.Redis.from_url("redis://127.0.0.1:6379/0")
     ids = [f"u{i}" for i in range(entities)]
+    bare_port = free_port()
+    bare = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(Path(__file__).with_name("feature_bare.py")),
+        *("--port", str(bare_port), "--entities", str(entities)),
+    )
     try:
         # Redis first: its keys are what the raw MGET reads in both runs.
-        for backend in ("redis", "memory"):
+        for backend in ("redis", "redis-uncached", "memory"):
             stream = f"l{uuid.uuid4().hex[:6]}"
+            cache_entries = 0 if backend == "redis-uncached" else 100_000
             proc, address = start_feature(
                 kafka,
                 work,
                 stream,
-                DRIFTLOOP_FEATURE_ONLINE_STORE=backend,
+                DRIFTLOOP_FEATURE_ONLINE_STORE=backend.split("-")[0],
                 DRIFTLOOP_FEATURE_REDIS_PREFIX=prefix,
+                DRIFTLOOP_FEATURE_REDIS_CACHE_ENTRIES=str(cache_entries),
             )
             try:
                 await joined(kafka, f"bench-{stream}")
@@ -270,10 +281,20 @@ async def lookups(kafka: KafkaSettings, work: Path, calls: int, entities: int) -
                 await produce(kafka, records(stream, entities * 3, entities, cycle=True))
                 await counting
                 out[backend] = {}
-                async with channel(address) as ch:
+                async with channel(address) as ch, channel(f"127.0.0.1:{bare_port}") as floor:
                     stub = pb_grpc.FeatureServiceStub(ch)
+                    await asyncio.wait_for(floor.channel_ready(), 30)
+                    floor_stub = pb_grpc.FeatureServiceStub(floor)
+                    # Warm-up, the same for every case: each entity read once (a
+                    # near cache then holds them all; the cache-off case shows a miss).
+                    for start in range(0, entities, 100):
+                        chunk = ids[start : start + 100]
+                        warm = pb.GetOnlineFeaturesRequest(view="bench", entity_ids=chunk)
+                        await stub.GetOnlineFeatures(warm)
+                        await floor_stub.GetOnlineFeatures(warm)
+                        await r.mget([f"{prefix}bench:v1:{e}" for e in chunk])
                     for size in (1, 100):
-                        samples, raw = [], []
+                        samples, raw, bare_samples = [], [], []
                         for i in range(calls + 50):  # the first 50 warm up
                             picked = [ids[(i * 7 + j) % entities] for j in range(size)]
                             req = pb.GetOnlineFeaturesRequest(view="bench", entity_ids=picked)
@@ -282,16 +303,23 @@ async def lookups(kafka: KafkaSettings, work: Path, calls: int, entities: int) -
                             t1 = time.perf_counter()
                             got = await r.mget([f"{prefix}bench:v1:{e}" for e in picked])
                             t2 = time.perf_counter()
+                            floor_reply = await floor_stub.GetOnlineFeatures(req)
+                            t3 = time.perf_counter()
                             assert all(v.found for v in reply.vectors)
                             assert all(g is not None for g in got)
+                            assert len(floor_reply.vectors) == size
                             if i >= 50:
                                 samples.append(t1 - t0)
                                 raw.append(t2 - t1)
+                                bare_samples.append(t3 - t2)
                         out[backend][size] = samples
                         out["raw-redis"][size] += raw
+                        out["bare"][size] += bare_samples
             finally:
                 proc.terminate()
     finally:
+        bare.terminate()
+        await bare.wait()
         keys = [k async for k in r.scan_iter(match=f"{prefix}*", count=1000)]
         if keys:
             await r.delete(*keys)
@@ -347,14 +375,19 @@ async def main(args: argparse.Namespace) -> str:
         "workloads; rounds vary several-fold with its load.",
         "",
         f"Online lookup: {calls} sequential calls per case, 1000 entities stored; "
-        "latency in ms; ratio = p99 / raw Redis MGET p99 of the same keys.\n",
+        "latency in ms; ratio = p99 / raw Redis MGET p99 of the same keys. Each call of a "
+        "case is followed by the raw MGET and the bare-server call of the same keys. Every "
+        "case first reads each entity once (so the near cache holds them all; a key changed "
+        "since is read from Redis again, as in the cache-off row).\n",
         "| case | entities | p50 ms | p99 ms | p99 ratio to raw Redis |",
         "|---|---|---|---|---|",
     ]
     for backend, label in (
         ("raw-redis", "raw Redis MGET"),
+        ("bare", "bare grpc.aio server, dict lookup (the Python gRPC floor)"),
         ("memory", "GetOnlineFeatures, in-memory"),
-        ("redis", "GetOnlineFeatures, Redis"),
+        ("redis", "GetOnlineFeatures, Redis (near cache on, the default)"),
+        ("redis-uncached", "GetOnlineFeatures, Redis, near cache off (every key read from Redis)"),
     ):
         for size in (1, 100):
             s = lat[backend][size]

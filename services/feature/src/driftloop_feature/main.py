@@ -32,11 +32,14 @@ def build() -> ServiceRuntime:
     views: list[CompiledView] = compile_spec(load_spec(settings.spec)) if settings.spec else []
     if not views:
         log.warning("feature.no_views", spec=str(settings.spec))
-    store: OnlineStore = (
-        RedisOnlineStore(cfg.redis_url, cfg.redis_prefix)
-        if cfg.online_store == "redis"
-        else InMemoryOnlineStore()
-    )
+    store: OnlineStore
+    if cfg.online_store == "redis":
+        store = redis_store = RedisOnlineStore(
+            cfg.redis_url, cfg.redis_prefix, cfg.redis_cache_entries
+        )
+        runtime.background(redis_store.run_cache)
+    else:
+        store = InMemoryOnlineStore()
     topic = topics.RECORDS_VALIDATED.name
     checkpoints = SqliteCheckpointStore(
         settings.data_dir / "feature" / "checkpoints.sqlite", topic, cfg.group, views

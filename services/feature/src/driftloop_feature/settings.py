@@ -21,6 +21,12 @@ class FeatureSection(BaseModel):
     redis_prefix: str = Field(
         "driftloop:feature:", description="Prefix of every online-store key in Redis."
     )
+    redis_cache_entries: int = Field(
+        100_000,
+        ge=0,
+        description="Online-store values kept in process in front of Redis (0: none); Redis "
+        "invalidates them when anyone changes the key (client-side caching, CLIENT TRACKING).",
+    )
     group: str = Field("driftloop-feature", description="Kafka consumer group the replicas share.")
     batch: int = Field(2000, ge=1, description="Most records fetched and handled per batch.")
     checkpoint_interval_s: float = Field(

@@ -1,19 +1,22 @@
 """The FeatureService servicer on an in-process gRPC server, with each online
-store backend (the same suite for both: in-memory and real Redis)."""
+store backend (the same suite for all: in-memory, real Redis, and real Redis
+with its near cache), and the near cache's coherence on real Redis."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+import redis.asyncio as redis
 
 from driftloop.feature.v1 import feature_service_pb2 as pb
 from driftloop.feature.v1 import feature_service_pb2_grpc as pb_grpc
 from driftloop.platform.grpc_client import channel
 from driftloop.platform.grpc_server import GrpcServer
 from driftloop.platform.settings import GrpcSettings
-from driftloop.platform.testing import free_port, unique
+from driftloop.platform.testing import free_port, unique, wait_for
 from driftloop_feature.adapters.memory_store import InMemoryOnlineStore
 from driftloop_feature.adapters.redis_store import RedisOnlineStore
 from driftloop_feature.domain.compute import ViewState
@@ -23,19 +26,43 @@ from driftloop_feature.service.ports import OnlineEntry, OnlineStore
 
 from ..helpers import record, views
 
+REDIS = "redis://127.0.0.1:6379/0"
 
-@pytest.fixture(params=["memory", "redis"])
+
+@pytest.fixture(params=["memory", "redis", "redis-cached"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[OnlineStore]:
     if request.param == "memory":
-        s: OnlineStore = InMemoryOnlineStore()
-    else:
-        s = RedisOnlineStore("redis://127.0.0.1:6379/0", f"{unique('test-feature')}:")
-    yield s
-    if isinstance(s, RedisOnlineStore):  # leave nothing behind in the shared Redis
+        yield InMemoryOnlineStore()
+        return
+    cached = request.param == "redis-cached"
+    async with redis_store(f"{unique('test-feature')}:", cached) as s:
+        yield s
+
+
+class redis_store:
+    """A Redis store (its near cache running and active when ``cached``);
+    its keys are deleted afterwards."""
+
+    def __init__(self, prefix: str, cached: bool) -> None:
+        self.store = RedisOnlineStore(REDIS, prefix, cache_entries=1000 if cached else 0)
+        self.task: asyncio.Task | None = None
+
+    async def __aenter__(self) -> RedisOnlineStore:
+        cache = self.store.cache
+        if cache is not None:
+            self.task = asyncio.create_task(self.store.run_cache())
+            await wait_for(lambda: cache.active, timeout_s=10, interval_s=0.01)
+        return self.store
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+        s = self.store
         keys = [k async for k in s._redis.scan_iter(match=f"{s._prefix}*")]
         if keys:
             await s._redis.delete(*keys)
-    await s.close()
+        await s.close()
 
 
 @pytest.fixture
@@ -117,3 +144,82 @@ async def test_list_feature_views_gives_names_and_width(stub) -> None:
     [info] = reply.views
     assert (info.name, info.version, info.stream) == ("v", 1, "s")
     assert len(info.feature_names) == views()[0].width == 17
+
+
+async def test_near_cache_answers_repeated_lookups_without_redis() -> None:
+    async with redis_store(f"{unique('test-feature')}:", cached=True) as s:
+        [vector] = await put(s, record("a1", "alice", 100.0, x=1.0))
+        assert s.cache is not None
+        for _ in range(3):
+            [entry] = await s.get_many("v", 1, ["alice"])
+            assert entry is not None and entry.vector.values == pytest.approx(vector.values)
+        assert (s.cache.misses, s.cache.hits) == (1, 2)
+
+
+async def test_near_cache_sees_a_change_made_by_another_replica() -> None:
+    prefix = f"{unique('test-feature')}:"
+    async with redis_store(prefix, cached=True) as mine, redis_store(prefix, False) as other:
+        await put(mine, record("a1", "alice", 100.0, x=1.0))
+        await mine.get_many("v", 1, ["alice"])
+        [cached] = await mine.get_many("v", 1, ["alice"])
+        assert cached is not None and cached.vector.record_id == "a1"
+        assert mine.cache is not None and mine.cache.hits == 1
+        # The other replica writes a newer vector straight to Redis.
+        await put(other, record("a2", "alice", 101.0, x=2.0))
+
+        async def newest() -> bool:
+            [entry] = await mine.get_many("v", 1, ["alice"])
+            return entry is not None and entry.vector.record_id == "a2"
+
+        await wait_for(newest, timeout_s=5, interval_s=0.01)
+
+
+async def test_near_cache_is_dropped_when_its_invalidations_are_lost() -> None:
+    prefix = f"{unique('test-feature')}:"
+    async with redis_store(prefix, cached=True) as mine, redis_store(prefix, False) as other:
+        cache = mine.cache
+        assert cache is not None
+        await put(mine, record("a1", "alice", 100.0, x=1.0))
+        await mine.get_many("v", 1, ["alice"])
+        lost = cache._listener_id
+        admin = redis.Redis.from_url(REDIS)
+        try:
+            # Kill the invalidation connection: from then on nothing cached may be used.
+            assert await admin.client_kill_filter(_id=lost) == 1
+            await wait_for(lambda: cache._listener_id != lost, timeout_s=10, interval_s=0.01)
+        finally:
+            await admin.aclose()
+        await put(other, record("a2", "alice", 101.0, x=2.0))
+        [entry] = await mine.get_many("v", 1, ["alice"])
+        assert entry is not None and entry.vector.record_id == "a2"
+        # Caching resumes with the new connection, and stays coherent.
+        await wait_for(lambda: cache.active, timeout_s=10, interval_s=0.01)
+        await mine.get_many("v", 1, ["alice"])
+        await put(other, record("a3", "alice", 102.0, x=3.0))
+
+        async def newest() -> bool:
+            [entry] = await mine.get_many("v", 1, ["alice"])
+            return entry is not None and entry.vector.record_id == "a3"
+
+        await wait_for(newest, timeout_s=5, interval_s=0.01)
+
+
+async def test_a_read_invalidated_while_in_flight_is_not_cached() -> None:
+    async with redis_store(f"{unique('test-feature')}:", cached=True) as s:
+        cache = s.cache
+        assert cache is not None
+        await put(s, record("a1", "alice", 100.0, x=1.0))
+        key = s.key("v", 1, "alice").encode()
+        read = cache._reader.mget
+
+        async def read_then_invalidated(keys):  # the change lands while the reply travels
+            values = await read(keys)
+            cache.invalidate([key])
+            return values
+
+        cache._reader.mget = read_then_invalidated  # type: ignore[method-assign]
+        [entry] = await s.get_many("v", 1, ["alice"])
+        assert entry is not None and entry.vector.record_id == "a1"
+        cache._reader.mget = read  # type: ignore[method-assign]
+        await s.get_many("v", 1, ["alice"])
+        assert (cache.misses, cache.hits) == (2, 0)  # the first answer was not kept

@@ -1,7 +1,8 @@
 """The Redis online store: one binary string per (view, version, entity),
 written newest-wins by a Lua script (an older vector never replaces a newer
 one, even when two writers race) and read with one MGET. Feature names are
-not stored: they are the view's."""
+not stored: they are the view's. Reads may go through a near cache that Redis
+keeps coherent (``redis_tracking.TrackedReads``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 
 import redis.asyncio as redis
 
+from driftloop_feature.adapters.redis_tracking import TrackedReads
 from driftloop_feature.domain.model import Vector
 from driftloop_feature.service.ports import OnlineEntry
 
@@ -27,12 +29,20 @@ return #KEYS
 
 
 class RedisOnlineStore:
-    """Newest entry per (view, version, entity) in Redis under ``prefix``."""
+    """Newest entry per (view, version, entity) in Redis under ``prefix``;
+    with ``cache_entries``, up to that many values are also kept in process
+    (run :meth:`run_cache` as a background task)."""
 
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(self, url: str, prefix: str, cache_entries: int = 0) -> None:
         self._redis = redis.Redis.from_url(url)
         self._prefix = prefix
         self._put = self._redis.register_script(_PUT_NEWEST)
+        self.cache = TrackedReads(url, cache_entries, self._decode_key) if cache_entries else None
+
+    async def run_cache(self) -> None:
+        """Keep the near cache's invalidations flowing (until cancelled)."""
+        if self.cache is not None:
+            await self.cache.run()
 
     def key(self, view: str, version: int, entity: str) -> str:
         return f"{self._prefix}{view}:v{version}:{entity}"
@@ -46,17 +56,30 @@ class RedisOnlineStore:
             args += [v.event_time_ns, _encode(entry)]
         if keys:
             await self._put(keys=keys, args=args)
+            if self.cache is not None:
+                # Our own writes are visible at once (others' arrive as invalidations).
+                self.cache.invalidate([k.encode() for k in keys])
 
     async def get_many(
         self, view: str, version: int, entity_ids: Sequence[str]
     ) -> list[OnlineEntry | None]:
-        raw = await self._redis.mget([self.key(view, version, e) for e in entity_ids])
+        keys = [self.key(view, version, e).encode() for e in entity_ids]
+        if self.cache is not None:
+            return await self.cache.mget(keys)
+        raw = await self._redis.mget(keys)
         return [
             None if text is None else _decode(text, view, version, entity)
             for text, entity in zip(raw, entity_ids, strict=True)
         ]
 
+    def _decode_key(self, key: bytes, raw: bytes) -> OnlineEntry:
+        # The key is <prefix><view>:v<version>:<entity> (view names have no colon).
+        view, version, entity = key.decode()[len(self._prefix) :].split(":", 2)
+        return _decode(raw, view, int(version[1:]), entity)
+
     async def close(self) -> None:
+        if self.cache is not None:
+            await self.cache.close()
         await self._redis.aclose()
 
 

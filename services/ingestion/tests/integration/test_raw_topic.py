@@ -155,6 +155,10 @@ async def test_ten_thousand_raw_records_with_one_percent_bad_of_each_kind(kafka,
             }.values()
         )
 
+        unexpected = [
+            (d.reason, d.message, d.original[:60]) for d in letters if d.original not in bad
+        ]
+        assert not unexpected, unexpected
         assert len(records) + len(letters) == N
         assert sorted(r.meta.event_id for r in records) == sorted(good_ids)
         assert all(

@@ -146,6 +146,17 @@ async def test_list_feature_views_gives_names_and_width(stub) -> None:
     assert len(info.feature_names) == views()[0].width == 17
 
 
+async def until_alice_is(store: RedisOnlineStore, record_id: str) -> None:
+    """Wait until a lookup of alice answers ``record_id`` (an invalidation is
+    asynchronous: it arrives within milliseconds, not at once)."""
+
+    async def newest() -> bool:
+        [entry] = await store.get_many("v", 1, ["alice"])
+        return entry is not None and entry.vector.record_id == record_id
+
+    await wait_for(newest, timeout_s=5, interval_s=0.01)
+
+
 async def test_near_cache_answers_repeated_lookups_without_redis() -> None:
     async with redis_store(f"{unique('test-feature')}:", cached=True) as s:
         [vector] = await put(s, record("a1", "alice", 100.0, x=1.0))
@@ -166,12 +177,7 @@ async def test_near_cache_sees_a_change_made_by_another_replica() -> None:
         assert mine.cache is not None and mine.cache.hits == 1
         # The other replica writes a newer vector straight to Redis.
         await put(other, record("a2", "alice", 101.0, x=2.0))
-
-        async def newest() -> bool:
-            [entry] = await mine.get_many("v", 1, ["alice"])
-            return entry is not None and entry.vector.record_id == "a2"
-
-        await wait_for(newest, timeout_s=5, interval_s=0.01)
+        await until_alice_is(mine, "a2")
 
 
 async def test_near_cache_is_dropped_when_its_invalidations_are_lost() -> None:
@@ -196,12 +202,7 @@ async def test_near_cache_is_dropped_when_its_invalidations_are_lost() -> None:
         await wait_for(lambda: cache.active, timeout_s=10, interval_s=0.01)
         await mine.get_many("v", 1, ["alice"])
         await put(other, record("a3", "alice", 102.0, x=3.0))
-
-        async def newest() -> bool:
-            [entry] = await mine.get_many("v", 1, ["alice"])
-            return entry is not None and entry.vector.record_id == "a3"
-
-        await wait_for(newest, timeout_s=5, interval_s=0.01)
+        await until_alice_is(mine, "a3")
 
 
 async def test_a_read_invalidated_while_in_flight_is_not_cached() -> None:

@@ -78,7 +78,10 @@ async def test_ten_thousand_raw_records_with_one_percent_bad_of_each_kind(kafka,
     proc, address = start_ingestion(
         kafka,
         tmp_path,
-        write_spec(tmp_path / "spec.yaml", stream),
+        # Two streams, so none is the default: the raw topics hold other tests'
+        # records and labels that name no stream, and a process with one stream
+        # would take them as its own (and dead-letter them under its name).
+        write_spec(tmp_path / "spec.yaml", stream, f"{stream}_other"),
         DRIFTLOOP_MAX_RECORD_BYTES=str(MAX_BYTES),
     )
     try:

@@ -19,6 +19,10 @@ ENV_PREFIX = "DRIFTLOOP_"
 S = TypeVar("S", bound=BaseSettings)
 
 
+#: Largest ``DRIFTLOOP_PORT_OFFSET`` (default ports start at 9101 and 50051).
+MAX_PORT_OFFSET = 15000
+
+
 class KafkaSettings(BaseModel):
     """How to reach Kafka and how to talk to it."""
 
@@ -128,7 +132,7 @@ class ServiceSettings(BaseSettings):
     port_offset: int = Field(
         0,
         ge=0,
-        le=15000,
+        le=MAX_PORT_OFFSET,
         description="Added to every default port (gRPC, metrics, peers), so that two "
         "platforms can run side by side on one machine.",
     )

@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 
 from driftloop.platform.bus import aiokafka_options
 from driftloop.platform.embedded import EmbeddedBroker, ensure_topics
-from driftloop.platform.settings import KafkaSettings
+from driftloop.platform.settings import MAX_PORT_OFFSET, KafkaSettings
 
 
 def free_port() -> int:
@@ -73,7 +73,7 @@ def free_port_offset() -> int:
     defaults = [p for s in SERVICES.values() for p in (s.grpc_port, s.metrics_port)]
     candidates = [
         offset
-        for offset in range(1000, 15001)
+        for offset in range(1000, MAX_PORT_OFFSET + 1)
         if all(not low <= p + offset <= high for p in defaults)
     ]
     for _ in range(200):

@@ -37,7 +37,9 @@ class RedisOnlineStore:
         self._redis = redis.Redis.from_url(url)
         self._prefix = prefix
         self._put = self._redis.register_script(_PUT_NEWEST)
-        self.cache = TrackedReads(url, cache_entries, self._decode_key) if cache_entries else None
+        self.cache: TrackedReads[OnlineEntry] | None = (
+            TrackedReads(url, cache_entries) if cache_entries else None
+        )
 
     async def run_cache(self) -> None:
         """Keep the near cache's invalidations flowing (until cancelled)."""
@@ -64,18 +66,14 @@ class RedisOnlineStore:
         self, view: str, version: int, entity_ids: Sequence[str]
     ) -> list[OnlineEntry | None]:
         keys = [self.key(view, version, e).encode() for e in entity_ids]
-        if self.cache is not None:
-            return await self.cache.mget(keys)
-        raw = await self._redis.mget(keys)
-        return [
-            None if text is None else _decode(text, view, version, entity)
-            for text, entity in zip(raw, entity_ids, strict=True)
-        ]
 
-    def _decode_key(self, key: bytes, raw: bytes) -> OnlineEntry:
-        # The key is <prefix><view>:v<version>:<entity> (view names have no colon).
-        view, version, entity = key.decode()[len(self._prefix) :].split(":", 2)
-        return _decode(raw, view, int(version[1:]), entity)
+        def decode(i: int, raw: bytes) -> OnlineEntry:
+            return _decode(raw, view, version, entity_ids[i])
+
+        if self.cache is not None:
+            return await self.cache.mget(keys, decode)
+        raw = await self._redis.mget(keys)
+        return [None if v is None else decode(i, v) for i, v in enumerate(raw)]
 
     async def close(self) -> None:
         if self.cache is not None:

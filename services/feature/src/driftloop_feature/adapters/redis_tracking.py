@@ -46,7 +46,8 @@ T = TypeVar("T")
 
 class TrackedReads(Generic[T]):
     """``mget`` with a bounded, Redis-invalidated cache in front; what it
-    keeps is each value as ``decode`` made it, so a hit costs a dict lookup.
+    keeps is each value as the caller's ``decode`` made it, so a hit costs a
+    dict lookup.
 
     Run :meth:`run` as a background task; until its invalidation connection
     is subscribed, reads go straight to Redis and nothing is cached.
@@ -56,7 +57,6 @@ class TrackedReads(Generic[T]):
         self,
         url: str,
         max_entries: int,
-        decode: Callable[[bytes, bytes], T],
         *,
         ping_s: float = 1.0,
         retry_s: float = 1.0,
@@ -66,7 +66,6 @@ class TrackedReads(Generic[T]):
         self._max = max_entries
         self._ping_s = ping_s
         self._retry_s = retry_s
-        self._decode = decode
         self._cache: dict[bytes, T] = {}
         self._pending: dict[bytes, object] = {}
         #: Client id of the subscribed invalidation connection (None: not subscribed).
@@ -88,15 +87,16 @@ class TrackedReads(Generic[T]):
         """Whether reads are cached (the invalidation connection is subscribed)."""
         return self._listener_id is not None
 
-    async def mget(self, keys: Sequence[bytes]) -> list[T | None]:
-        """The decoded values of ``keys`` (None: no such key), from the cache
-        where it can."""
-        decode = self._decode
+    async def mget(
+        self, keys: Sequence[bytes], decode: Callable[[int, bytes], T]
+    ) -> list[T | None]:
+        """The values of ``keys`` (None: no such key), from the cache where it
+        can; ``decode(i, raw)`` makes the value of ``keys[i]`` from Redis's bytes."""
         if not self.active:
             self.misses += len(keys)
             self._counted["uncached"].inc(len(keys))
             raw = await self._reader.mget(keys)
-            return [None if v is None else decode(k, v) for k, v in zip(keys, raw, strict=True)]
+            return [None if v is None else decode(i, v) for i, v in enumerate(raw)]
         cache = self._cache
         out: list[T | None] = [cache.get(k) for k in keys]
         missing = [i for i, v in enumerate(out) if v is None]
@@ -126,7 +126,7 @@ class TrackedReads(Generic[T]):
             if ours:
                 del self._pending[key]
             if raw_value is not None:
-                value = out[i] = decode(key, raw_value)
+                value = out[i] = decode(i, raw_value)
                 if ours and cacheable:
                     self._put(key, value)
         return out

@@ -19,7 +19,7 @@ from driftloop.platform.grpc_server import GrpcServer
 from driftloop.platform.logging import configure_logging
 from driftloop.platform.metrics import MetricsEndpoint
 from driftloop.platform.ports import SERVICES
-from driftloop.platform.settings import ServiceSettings
+from driftloop.platform.settings import ServiceSettings, SettingsError, load_settings
 
 log = structlog.get_logger(__name__)
 
@@ -108,9 +108,28 @@ async def _start_broker(broker: KafkaBroker) -> None:
 
 
 def run_main(build: Callable[[], ServiceRuntime]) -> None:
-    """Entry point helper: build the runtime inside the loop and run it."""
+    """Entry point helper: build the runtime inside the loop and run it, on
+    the event loop the settings choose."""
 
     async def _main() -> None:
         await build().run()
 
-    asyncio.run(_main())
+    factory = _loop_factory(load_settings(ServiceSettings).event_loop)
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(_main())
+
+
+def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop for "uvloop" (and for "auto" where it is installed);
+    None (the standard loop) otherwise."""
+    if choice == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise SettingsError(
+                "DRIFTLOOP_EVENT_LOOP=uvloop, but uvloop is not installed"
+            ) from None
+        return None
+    return uvloop.new_event_loop

@@ -143,6 +143,12 @@ class ServiceSettings(BaseSettings):
         "(Python's default is 700; 0 keeps it). Services allocate a few objects per "
         "event, and at the default a busy one spends a fifth of its CPU collecting.",
     )
+    event_loop: Literal["auto", "uvloop", "asyncio"] = Field(
+        "auto",
+        description="The asyncio event loop: uvloop (libuv; less CPU per event and per "
+        "gRPC call), asyncio (the standard library's), or auto (uvloop where it is "
+        "installed, as it is on Linux and macOS).",
+    )
     service_addresses: dict[str, str] = Field(
         default_factory=dict,
         description='host:port of other services by name (JSON, e.g. {"registry": '

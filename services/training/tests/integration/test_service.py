@@ -24,6 +24,7 @@ from driftloop.platform.envelope import headers_for, message_class, new_meta
 from driftloop.platform.grpc_client import channel
 from driftloop.platform.testing import (
     ServiceProcess,
+    caught_up,
     end_offsets,
     free_port,
     read_from,
@@ -74,7 +75,14 @@ async def test_dataset_initial_champion_and_debounced_drift(kafka, fake_registry
     spec_path.write_text(spec_text)
     view = "v"
     port = free_port()
-    start = {t: await end_offsets(kafka, t) for t in (topics.TRAINING.name, topics.DEADLETTER.name)}
+    group = unique("training")
+    watched = (
+        topics.TRAINING.name,
+        topics.DEADLETTER.name,
+        topics.LABELS.name,
+        topics.FEATURES.name,
+    )
+    start = {t: await end_offsets(kafka, t) for t in watched}
     proc = ServiceProcess(
         "driftloop_training",
         {
@@ -84,7 +92,7 @@ async def test_dataset_initial_champion_and_debounced_drift(kafka, fake_registry
             "DRIFTLOOP_DATA_DIR": str(tmp_path / "data"),
             "DRIFTLOOP_SPEC": str(spec_path),
             "DRIFTLOOP_SERVICE_ADDRESSES": json.dumps({"registry": registry_address}),
-            "DRIFTLOOP_TRAINING_GROUP": unique("training"),
+            "DRIFTLOOP_TRAINING_GROUP": group,
             "DRIFTLOOP_TRAINING_POLL_S": "0.2",
             "DRIFTLOOP_LOG_FORMAT": "json",
         },
@@ -128,6 +136,12 @@ async def test_dataset_initial_champion_and_debounced_drift(kafka, fake_registry
         await publish(kafka, [(e, e.record_id) for e in [*labels[120:], bad_label]])
 
         await wait_for(lambda: fake.aliases.get((model, "champion")) == 1, timeout_s=120)
+        # Every label and vector is in the dataset before the drift: the drift
+        # run's window must hold them all.
+        for topic in (topics.LABELS.name, topics.FEATURES.name):
+            ends = await end_offsets(kafka, topic)
+            written = {tp: end for tp, end in ends.items() if end > start[topic].get(tp, 0)}
+            await wait_for(lambda t=topic, w=written: caught_up(kafka, f"{group}.{t}", w), 60)
 
         # 5 deliveries of one drift event, then 2 other drift ids within the cooldown.
         def drift(drift_id: str) -> DriftDetected:

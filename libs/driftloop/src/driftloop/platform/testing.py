@@ -145,6 +145,22 @@ async def end_offsets(settings: KafkaSettings, topic: str) -> dict[TopicPartitio
         await consumer.stop()
 
 
+async def caught_up(settings: KafkaSettings, group: str, ends: dict[TopicPartition, int]) -> bool:
+    """Whether consumer group ``group`` has committed every partition in
+    ``ends`` up to its offset there (it handled everything before it)."""
+    consumer = AIOKafkaConsumer(
+        **aiokafka_options(settings), group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        for tp, end in ends.items():
+            if (await consumer.committed(tp) or 0) < end:
+                return False
+        return True
+    finally:
+        await consumer.stop()
+
+
 async def read_from(
     settings: KafkaSettings,
     topic: str,

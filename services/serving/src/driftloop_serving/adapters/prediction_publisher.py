@@ -31,10 +31,7 @@ class PredictionPublisher:
 
     def __init__(self, settings: KafkaSettings, source: str = "serving") -> None:
         self._kafka = BatchPublisher(
-            settings,
-            "driftloop-serving-predictions",
-            max_batch_bytes=16384,
-            linger_ms=settings.linger_ms,
+            settings, "driftloop-serving-predictions", linger_ms=settings.linger_ms
         )
         self._source = source
         prefix = uuid.uuid4().hex[:16]

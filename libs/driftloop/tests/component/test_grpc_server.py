@@ -131,6 +131,36 @@ async def test_bearer_token_guards_writes_but_not_reads():
     assert read.run_id == "r9"
 
 
+async def test_auth_reads_guards_reads_and_streams_too():
+    server = await _server(auth_token=SecretStr("s3cret"), auth_reads=True)
+    address = f"127.0.0.1:{server.port}"
+    get = training_service_pb2.GetRunRequest(run_id="r9")
+    listing = reflection_pb2.ServerReflectionRequest(list_services="")
+    # (The channel helper adds the token to unary-response calls only.)
+    try:
+        async with channel(address) as anonymous, channel(address, token="s3cret") as good:
+            with pytest.raises(grpc.aio.AioRpcError) as read:
+                await training_service_pb2_grpc.TrainingServiceStub(anonymous).GetRun(get)
+            with pytest.raises(grpc.aio.AioRpcError) as stream:
+                async for _ in reflection_pb2_grpc.ServerReflectionStub(
+                    anonymous
+                ).ServerReflectionInfo(iter([listing])):
+                    pass
+            ok = await training_service_pb2_grpc.TrainingServiceStub(good).GetRun(get)
+            replies = [
+                r
+                async for r in reflection_pb2_grpc.ServerReflectionStub(good).ServerReflectionInfo(
+                    iter([listing]), metadata=(("authorization", "Bearer s3cret"),)
+                )
+            ]
+    finally:
+        await server.stop()
+    assert read.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert stream.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert ok.run_id == "r9"
+    assert SERVICE in {s.name for s in replies[0].list_services_response.service}
+
+
 async def test_stop_lets_in_flight_calls_finish():
     server = await _server(shutdown_grace_s=10)
     try:

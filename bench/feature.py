@@ -16,7 +16,7 @@ Online lookup: a real feature process (Redis store with its near cache, the
 default; Redis store without it; in-memory store)
 holds vectors of E entities; a client calls ``GetOnlineFeatures`` for 1 and
 for 100 entities, sequentially; the peer is a raw ``redis.asyncio`` MGET of the
-same keys; a bare grpc.aio server answering from a dict (``feature_bare.py``)
+same keys; a bare grpc.aio server on uvloop answering from a dict (``feature_bare.py``)
 is called the same way: the floor of any Python gRPC lookup. Reported: p50/p99
 and the p99 ratio.
 
@@ -384,7 +384,7 @@ async def main(args: argparse.Namespace) -> str:
     ]
     for backend, label in (
         ("raw-redis", "raw Redis MGET"),
-        ("bare", "bare grpc.aio server, dict lookup (the Python gRPC floor)"),
+        ("bare", "bare grpc.aio server on uvloop, dict lookup (the Python gRPC floor)"),
         ("memory", "GetOnlineFeatures, in-memory"),
         ("redis", "GetOnlineFeatures, Redis (near cache on, the default)"),
         ("redis-uncached", "GetOnlineFeatures, Redis, near cache off (every key read from Redis)"),

@@ -1,8 +1,9 @@
 """The floor for bench/feature.py's online lookup: a bare grpc.aio
 ``FeatureService`` that answers ``GetOnlineFeatures`` from a dict of
 prebuilt vectors (as many entities and values as the benchmark's view), with
-no validation, no store and no interceptor. What it costs is what any Python
-gRPC lookup costs on the machine."""
+no validation, no store and no interceptor, on uvloop (as driftloop's
+services run). What it costs is what any Python gRPC lookup costs on the
+machine."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import argparse
 import asyncio
 
 import grpc
+import uvloop
 
 from driftloop.feature.v1 import feature_service_pb2 as pb
 from driftloop.feature.v1 import feature_service_pb2_grpc as pb_grpc
@@ -47,4 +49,5 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--entities", type=int, default=1000)
     args = parser.parse_args()
-    asyncio.run(serve(args.port, args.entities))
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(serve(args.port, args.entities))

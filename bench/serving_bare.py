@@ -1,6 +1,8 @@
 """The floor for bench/serving.py: a bare grpc.aio OIP v2 server with
-onnxruntime and nothing else (no routing, no events, no interceptor unless
-``--edge`` adds driftloop's shared EdgeInterceptor, to measure its cost)."""
+onnxruntime and nothing else (no routing, no events, no interceptor).
+``--uvloop`` runs it on uvloop's event loop (driftloop services' default) to
+show what the loop alone changes; ``--platform`` puts the servicer inside
+driftloop's GrpcServer shell, to measure what that shell costs."""
 
 from __future__ import annotations
 
@@ -61,13 +63,7 @@ async def serve(args: argparse.Namespace) -> None:
         await shell.set_serving(True)
         await shell.server.wait_for_termination()
         return
-    interceptors = []
-    if args.edge:
-        from driftloop.platform.grpc_server import EdgeInterceptor
-        from driftloop.platform.settings import GrpcSettings
-
-        interceptors.append(EdgeInterceptor(GrpcSettings()))
-    server = grpc.aio.server(interceptors=interceptors)
+    server = grpc.aio.server()
     pb_grpc.add_GRPCInferenceServiceServicer_to_server(Bare(args.model), server)
     server.add_insecure_port(f"127.0.0.1:{args.port}")
     await server.start()
@@ -78,9 +74,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--model", required=True)
-    parser.add_argument("--edge", action="store_true")
+    parser.add_argument("--uvloop", action="store_true")
     parser.add_argument("--platform", action="store_true")
-    asyncio.run(serve(parser.parse_args()))
+    args = parser.parse_args()
+    factory = None
+    if args.uvloop:
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(serve(args))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 BUF := node_modules/.bin/buf
 
-.PHONY: run up demo setup test test-fast check lint types proto proto-check buf-lint \
+.PHONY: run up demo setup test test-fast test-servers check lint types proto proto-check buf-lint \
         compose-check ci bench clean
 
 run: setup  ## set up and run the embedded platform with the demo
@@ -26,11 +26,14 @@ setup: $(UV)  ## install the locked workspace into .venv
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv
 
-test: setup  ## the whole test suite (two workers: the loop tests beside the rest)
+test: setup test-servers  ## the whole test suite (two workers: the loop tests beside the rest)
 	$(RUN) pytest -n 2 --dist loadgroup
 
-test-fast: setup  ## unit and component tests only
+test-fast: setup test-servers  ## unit and component tests only
 	$(RUN) pytest -m "not integration and not e2e"
+
+test-servers:  ## install PostgreSQL and Redis when missing (the suite starts its own)
+	@scripts/test-servers.sh
 
 check: lint types buf-lint proto-check compose-check
 

@@ -5,6 +5,10 @@ Registered as a pytest plugin by the root ``conftest.py``; fixtures:
 
 - ``kafka``: a session-wide embedded broker (or ``DRIFTLOOP_TEST_KAFKA``)
   with every topic created; yields its :class:`KafkaSettings`.
+- ``postgres_url`` / ``redis_url``: a session-wide throwaway PostgreSQL / Redis
+  on a free loopback port (or ``DRIFTLOOP_TEST_POSTGRES_URL`` /
+  ``DRIFTLOOP_TEST_REDIS_URL``); a test that cannot get one fails, saying how
+  to provide it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
+from driftloop.platform import backends
 from driftloop.platform.bus import aiokafka_options
 from driftloop.platform.embedded import EmbeddedBroker, ensure_topics
 from driftloop.platform.settings import MAX_PORT_OFFSET, KafkaSettings
@@ -119,6 +124,31 @@ def kafka() -> Iterator[KafkaSettings]:
         yield settings
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server for this session (database ``test``)."""
+    yield from _server("DRIFTLOOP_TEST_POSTGRES_URL", backends.postgres)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis server for this session (database 0)."""
+    yield from _server("DRIFTLOOP_TEST_REDIS_URL", backends.redis)
+
+
+def _server(variable: str, start: Any) -> Iterator[str]:
+    external = os.environ.get(variable)
+    if external:
+        yield external
+        return
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(start())
+        except backends.ServerUnavailable as e:
+            pytest.fail(f"{variable} is unset and {e}", pytrace=False)
+        yield url
 
 
 async def _ready(broker: EmbeddedBroker, settings: KafkaSettings) -> None:

@@ -211,8 +211,9 @@ async def harness() -> AsyncIterator[Harness]:
     catalog = Catalog(TrafficSplit(share=0.1, mode=Mode.CANARY))
     published: list[Scored] = []
 
-    async def publish(batch: list[Scored]) -> None:
+    async def publish(batch: list[Scored]) -> int:
         published.extend(batch)
+        return 0
 
     sink = PredictionSink(publish, batch_size=100)
     sink_task = asyncio.create_task(sink.run())

@@ -14,6 +14,8 @@ import itertools
 import time
 import uuid
 
+import structlog
+
 from driftloop.platform import topics
 from driftloop.platform.batches import BatchPublisher
 from driftloop.platform.envelope import CONTENT_TYPE, SPEC_VERSION
@@ -21,6 +23,8 @@ from driftloop.platform.settings import KafkaSettings
 from driftloop.serving.v1 import events_pb2
 from driftloop_serving.domain.predictions import Scored
 from driftloop_serving.entrypoints import converters
+
+log = structlog.get_logger(__name__)
 
 TOPIC = topics.PREDICTIONS.name
 TYPE = events_pb2.PredictionMade.DESCRIPTOR.full_name
@@ -51,14 +55,29 @@ class PredictionPublisher:
     async def stop(self) -> None:
         await self._kafka.stop()
 
-    async def publish(self, batch: list[Scored]) -> None:
-        """Publish every row's event and wait for the broker's acknowledgements."""
+    async def publish(self, batch: list[Scored]) -> int:
+        """Publish every row's event and wait for the broker's acknowledgements.
+        A call whose outputs cannot be read as rows is skipped alone (logged);
+        returns how many were skipped."""
         out = self._kafka.batches()
+        skipped = 0
         for scored in batch:
+            try:
+                events = converters.prediction_events(scored, self._new_id, self._source)
+            except (ValueError, TypeError, IndexError) as exc:
+                # One client's odd outputs must never cost the others their events.
+                skipped += 1
+                log.warning(
+                    "predictions.unconvertible",
+                    model=scored.info.model,
+                    request_id=scored.request_id,
+                    error=repr(exc),
+                )
+                continue
             key = scored.info.model.encode()
             ce_time = _iso(scored.at).encode()
             cause = scored.record_id.encode()
-            for event in converters.prediction_events(scored, self._new_id, self._source):
+            for event in events:
                 headers = [
                     *self._static,
                     ("ce_id", event.meta.event_id.encode()),
@@ -68,6 +87,7 @@ class PredictionPublisher:
                     headers += [("ce_causationid", cause), ("ce_correlationid", cause)]
                 await out.add(TOPIC, key, event.SerializeToString(), headers, TYPE)
         await out.send()
+        return skipped
 
 
 def _iso(at: float) -> str:

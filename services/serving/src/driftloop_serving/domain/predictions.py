@@ -55,6 +55,8 @@ def rows(scored: Scored) -> list[Row]:
     if head is None and first is not None and first.size and first.dtype.kind in "biuf":
         head = first
     n = _rows_of(head, probs, scored.features)
+    if n == 0:
+        return []  # a call with no rows predicted nothing
     # Whole-array conversions: one call per output, not one per row.
     predictions = [0.0] * n if head is None else head.reshape(n, -1)[:, 0].astype(float).tolist()
     probabilities = [[]] * n if probs is None else probs.reshape(n, -1).astype(float).tolist()

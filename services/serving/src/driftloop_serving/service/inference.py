@@ -156,7 +156,12 @@ class Predictor:
         if missing:
             raise InvalidArgument(f"input {sorted(missing)[0]!r} is missing")
         rows = 1
-        for array in feeds.values():
+        for name, array in feeds.items():
+            if array.ndim and array.shape[0] == 0:
+                raise InvalidArgument(
+                    f"input {name!r}: shape {list(array.shape)} has no rows; "
+                    "a request needs at least one"
+                )
             if array.ndim and array.shape[0] > rows:
                 rows = array.shape[0]
         if rows > self.max_rows:

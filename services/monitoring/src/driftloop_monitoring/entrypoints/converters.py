@@ -57,12 +57,13 @@ def _ts(seconds: float) -> Timestamp:
 
 
 def prediction_from(e: serving_pb2.PredictionMade) -> Prediction:
-    if not e.record_id:
-        raise ValueError("record_id is empty")
+    """A prediction without a record id, or with one serving made up, is kept
+    (it counts for drift) but marked unjoinable."""
     if not e.model.name or e.model.version <= 0:
         raise ValueError("model.name and model.version are required")
     return Prediction(
-        record_id=e.record_id,
+        record_id=e.record_id or e.meta.event_id,
+        joinable=bool(e.record_id) and not e.record_id_generated,
         model=e.model.name,
         version=e.model.version,
         role=ROLE_FROM.get(e.role, ""),

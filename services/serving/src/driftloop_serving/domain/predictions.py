@@ -29,6 +29,7 @@ class Scored:
     outputs: dict[str, np.ndarray]
     latency_ms: float
     at: float  # unix seconds
+    generated_id: bool = False  # record_id was made up: no label will join it
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,6 +148,7 @@ def prediction_events(
                 latency_ms=scored.latency_ms,
                 source=kind,
                 predicted_at=at,
+                record_id_generated=scored.generated_id,
             )
         )
     return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+import uuid
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +69,9 @@ class Predictor:
         self.max_rows = max_rows
         self.offload_rows = offload_rows
         self._anonymous = itertools.count()
+        prefix, ids = f"gen-{uuid.uuid4().hex[:12]}-", itertools.count()
+        # Unique per process and cheap: a random prefix and a counter.
+        self._new_id = lambda: f"{prefix}{next(ids):x}"
 
     def served(self, name: str) -> ServedModel:
         served = self.catalog.get(name)
@@ -112,25 +116,40 @@ class Predictor:
         result = InferResult(
             request.model, loaded.version, role, request.id, self._select(by_name, request.outputs)
         )
-        first = feeds.get("input", next(iter(feeds.values())))
-        self.sink.record(
-            Scored(
-                "grpc",
-                request.id,
-                request.id,
-                request.entity_id,
-                loaded.info,
-                role,
-                (),
-                first,
-                by_name,
-                (time.perf_counter() - started) * 1000.0,
-                time.time(),
-            )
-        )
+        # Without an id the prediction still needs a unique record id, flagged
+        # as made up so that monitoring does not wait for its label.
+        record_id = request.id or self._new_id()
+        self.sink.record(self._scored(request, record_id, loaded, role, feeds, by_name, started))
         if shadow is not None:
-            asyncio.get_running_loop().call_soon(self._mirror, shadow, feeds, request, rows)
+            asyncio.get_running_loop().call_soon(
+                self._mirror, shadow, feeds, request, record_id, rows
+            )
         return result
+
+    def _scored(
+        self,
+        request: InferRequest,
+        record_id: str,
+        loaded: Loaded,
+        role: Role,
+        feeds: dict[str, np.ndarray],
+        outputs: dict[str, np.ndarray],
+        started: float,
+    ) -> Scored:
+        return Scored(
+            "grpc",
+            request.id,
+            record_id,
+            request.entity_id,
+            loaded.info,
+            role,
+            (),
+            feeds.get("input", next(iter(feeds.values()))),
+            outputs,
+            (time.perf_counter() - started) * 1000.0,
+            time.time(),
+            generated_id=not request.id,
+        )
 
     async def score(self, loaded: Loaded, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Score prepared feeds with one loaded version (stream scoring)."""
@@ -194,7 +213,12 @@ class Predictor:
         return selected
 
     def _mirror(
-        self, shadow: Loaded, feeds: dict[str, np.ndarray], request: InferRequest, rows: int
+        self,
+        shadow: Loaded,
+        feeds: dict[str, np.ndarray],
+        request: InferRequest,
+        record_id: str,
+        rows: int,
     ) -> None:
         # The shadow's answer is discarded; only its prediction event remains.
         if shadow.retired or rows > self.offload_rows:
@@ -210,20 +234,7 @@ class Predictor:
             return
         finally:
             shadow.release()
-        names = shadow.output_names
-        first = feeds.get("input", next(iter(feeds.values())))
+        by_name = dict(zip(shadow.output_names, outputs, strict=True))
         self.sink.record(
-            Scored(
-                "grpc",
-                request.id,
-                request.id,
-                request.entity_id,
-                shadow.info,
-                Role.SHADOW,
-                (),
-                first,
-                dict(zip(names, outputs, strict=True)),
-                (time.perf_counter() - started) * 1000.0,
-                time.time(),
-            )
+            self._scored(request, record_id, shadow, Role.SHADOW, feeds, by_name, started)
         )

@@ -65,6 +65,12 @@ class ServingSettings(ServiceSettings):
         "AliasChanged event was missed.",
     )
     download_timeout_s: float = Field(120.0, gt=0, description="Deadline of one artifact download.")
+    max_vector_age_s: float = Field(
+        3600.0,
+        ge=0,
+        description="Entity-keyed inference (parameter entity_id, no tensor): an entity "
+        "vector older than this is not scored (FAILED_PRECONDITION). 0: no bound.",
+    )
     stream_scoring: bool = Field(True, description="Score vectors from driftloop.features.")
     stream_group: str = Field(
         "driftloop-serving-stream",

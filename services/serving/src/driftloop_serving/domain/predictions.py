@@ -30,6 +30,7 @@ class Scored:
     latency_ms: float
     at: float  # unix seconds
     generated_id: bool = False  # record_id was made up: no label will join it
+    vector_record_id: str = ""  # entity-keyed: the online vector the features came from
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,12 +88,14 @@ def infer_request(request: pb.ModelInferRequest) -> InferRequest:
                 )
             data = np.array(values, dtype=dtype)
         inputs.append(InferInput(tensor.name, tensor.datatype, shape, data.reshape(shape)))
-    entity = request.parameters.get("entity_id")
+    params = request.parameters
+    entity, view = params.get("entity_id"), params.get("feature_view")
     return InferRequest(
         model=request.model_name,
         version=request.model_version,
         id=request.id,
         entity_id=entity.string_param if entity is not None else "",
+        view=view.string_param if view is not None else "",
         inputs=inputs,
         outputs=[o.name for o in request.outputs],
     )
@@ -149,6 +151,7 @@ def prediction_events(
                 source=kind,
                 predicted_at=at,
                 record_id_generated=scored.generated_id,
+                vector_record_id=scored.vector_record_id,
             )
         )
     return out

@@ -21,7 +21,7 @@ PREDICTION_SOURCE_GRPC: PredictionSource
 PREDICTION_SOURCE_STREAM: PredictionSource
 
 class PredictionMade(_message.Message):
-    __slots__ = ("meta", "request_id", "record_id", "entity_id", "model", "role", "feature_names", "features", "prediction", "probabilities", "latency_ms", "source", "predicted_at", "record_id_generated")
+    __slots__ = ("meta", "request_id", "record_id", "entity_id", "model", "role", "feature_names", "features", "prediction", "probabilities", "latency_ms", "source", "predicted_at", "record_id_generated", "vector_record_id")
     META_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     RECORD_ID_FIELD_NUMBER: _ClassVar[int]
@@ -36,6 +36,7 @@ class PredictionMade(_message.Message):
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     PREDICTED_AT_FIELD_NUMBER: _ClassVar[int]
     RECORD_ID_GENERATED_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_RECORD_ID_FIELD_NUMBER: _ClassVar[int]
     meta: _common_pb2.EventMeta
     request_id: str
     record_id: str
@@ -50,7 +51,8 @@ class PredictionMade(_message.Message):
     source: PredictionSource
     predicted_at: _timestamp_pb2.Timestamp
     record_id_generated: bool
-    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., request_id: _Optional[str] = ..., record_id: _Optional[str] = ..., entity_id: _Optional[str] = ..., model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., role: _Optional[_Union[_common_pb2.ModelRole, str]] = ..., feature_names: _Optional[_Iterable[str]] = ..., features: _Optional[_Iterable[float]] = ..., prediction: _Optional[float] = ..., probabilities: _Optional[_Iterable[float]] = ..., latency_ms: _Optional[float] = ..., source: _Optional[_Union[PredictionSource, str]] = ..., predicted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., record_id_generated: _Optional[bool] = ...) -> None: ...
+    vector_record_id: str
+    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., request_id: _Optional[str] = ..., record_id: _Optional[str] = ..., entity_id: _Optional[str] = ..., model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., role: _Optional[_Union[_common_pb2.ModelRole, str]] = ..., feature_names: _Optional[_Iterable[str]] = ..., features: _Optional[_Iterable[float]] = ..., prediction: _Optional[float] = ..., probabilities: _Optional[_Iterable[float]] = ..., latency_ms: _Optional[float] = ..., source: _Optional[_Union[PredictionSource, str]] = ..., predicted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., record_id_generated: _Optional[bool] = ..., vector_record_id: _Optional[str] = ...) -> None: ...
 
 class ModelLoaded(_message.Message):
     __slots__ = ("meta", "model", "role", "load_ms")

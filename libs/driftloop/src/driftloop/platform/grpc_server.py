@@ -43,6 +43,7 @@ READ_PREFIXES = (
     "ModelReady",
     "ModelMetadata",
     "ModelInfer",
+    "ModelStreamInfer",
 )
 
 

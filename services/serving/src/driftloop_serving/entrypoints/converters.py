@@ -118,6 +118,17 @@ def infer_response(result: InferResult, raw: bool) -> pb.ModelInferResponse:
     return response
 
 
+def stream_error(request: pb.ModelInferRequest, message: str) -> pb.ModelStreamInferResponse:
+    """A failed request's answer on a stream: the reason, and the request's
+    id, model name and version so that the client can tell which one failed."""
+    return pb.ModelStreamInferResponse(
+        error_message=message,
+        infer_response=pb.ModelInferResponse(
+            model_name=request.model_name, model_version=request.model_version, id=request.id
+        ),
+    )
+
+
 def prediction_events(
     scored: Scored, new_id: Callable[[], str], source: str = "serving"
 ) -> list[events_pb2.PredictionMade]:

@@ -36,7 +36,7 @@ def test_missing_or_generated_ids_are_unjoinable_and_counted():
     events = [event(model, i, "", False) for i in range(3)]
     events += [event(model, i, f"gen-{i}", True) for i in range(3, 7)]
     events += [event(model, 7, "r7", False)]
-    predictions = [converters.prediction_from(e) for e in events]  # none rejected
+    predictions = [p for e in events for p in converters.predictions_from(e)]  # none rejected
     assert [p.joinable for p in predictions] == [False] * 7 + [True]
     assert len({p.record_id for p in predictions}) == 8  # still unique
     for p in predictions:

@@ -47,7 +47,7 @@ async def test_one_call_scores_the_entity_vector_like_the_tensor(served):
     with_id = await served.oip.ModelInfer(by_entity("ek", "cust-1", rid="req-7", view="txn"))
     assert with_id.id == "req-7"
     await wait_for(lambda: len(served.published) == 3, timeout_s=10)
-    events = [e for s in served.published for e in converters.prediction_events(s, lambda: "ev")]
+    events = [converters.prediction_event(s, lambda: "ev") for s in served.published]
     first, _, third = events
     # No request id: the prediction joins on the record the vector came from.
     assert (first.record_id, first.record_id_generated) == ("rec-42", False)

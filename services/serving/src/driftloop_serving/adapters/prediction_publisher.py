@@ -1,7 +1,7 @@
 """Publishes prediction events through the platform's batch fast path.
 
 Predictions are the one high-volume stream serving writes (one event per
-scored row), so they skip the bus's per-message path
+scoring call), so they skip the bus's per-message path
 (``driftloop.platform.batches``): events of one model share a key, hence a
 partition, and go out as producer batches. The envelope is the platform's
 (``envelope.headers_for``): the same CloudEvents binary-mode headers, built
@@ -56,14 +56,15 @@ class PredictionPublisher:
         await self._kafka.stop()
 
     async def publish(self, batch: list[Scored]) -> int:
-        """Publish every row's event and wait for the broker's acknowledgements.
-        A call whose outputs cannot be read as rows is skipped alone (logged);
-        returns how many were skipped."""
+        """Publish one event per scoring call (a multi-row call's rows in one
+        event) and wait for the broker's acknowledgements. A call whose outputs
+        cannot be read as rows is skipped alone (logged); returns how many were
+        skipped."""
         out = self._kafka.batches()
         skipped = 0
         for scored in batch:
             try:
-                events = converters.prediction_events(scored, self._new_id, self._source)
+                event = converters.prediction_event(scored, self._new_id, self._source)
             except (ValueError, TypeError, IndexError) as exc:
                 # One client's odd outputs must never cost the others their events.
                 skipped += 1
@@ -74,18 +75,18 @@ class PredictionPublisher:
                     error=repr(exc),
                 )
                 continue
+            if event is None:
+                continue  # no rows, nothing predicted
+            headers = [
+                *self._static,
+                ("ce_id", event.meta.event_id.encode()),
+                ("ce_time", _iso(scored.at).encode()),
+            ]
+            if scored.record_id:
+                cause = scored.record_id.encode()
+                headers += [("ce_causationid", cause), ("ce_correlationid", cause)]
             key = scored.info.model.encode()
-            ce_time = _iso(scored.at).encode()
-            cause = scored.record_id.encode()
-            for event in events:
-                headers = [
-                    *self._static,
-                    ("ce_id", event.meta.event_id.encode()),
-                    ("ce_time", ce_time),
-                ]
-                if cause:
-                    headers += [("ce_causationid", cause), ("ce_correlationid", cause)]
-                await out.add(TOPIC, key, event.SerializeToString(), headers, TYPE)
+            await out.add(TOPIC, key, event.SerializeToString(), headers, TYPE)
         await out.send()
         return skipped
 

@@ -34,18 +34,21 @@ class Scored:
 
 
 @dataclass(frozen=True, slots=True)
-class Row:
-    """One prediction of one row."""
+class Columns:
+    """What one scored call predicted, as flat row-major lists: ``count``
+    rows of features, one prediction each, and the class probabilities.
+    Row ``i`` of a multi-row call joins as ``<record id>/<i>``."""
 
-    record_id: str
+    count: int
     features: list[float]
-    prediction: float
+    predictions: list[float]
     probabilities: list[float]
 
 
-def rows(scored: Scored) -> list[Row]:
-    """One :class:`Row` per scored row. A single-row call keeps the request's
-    id as record id; row ``i`` of a batch gets ``<id>/<i>``."""
+def columns(scored: Scored) -> Columns:
+    """The call's rows, read with whole-array conversions (one per output,
+    not one per row). Outputs that disagree on the row count raise
+    ``ValueError``."""
     outputs = scored.outputs
     label, probs, value = (
         outputs.get("label"),
@@ -58,20 +61,19 @@ def rows(scored: Scored) -> list[Row]:
         head = first
     n = _rows_of(head, probs, scored.features)
     if n == 0:
-        return []  # a call with no rows predicted nothing
-    # Whole-array conversions: one call per output, not one per row.
-    predictions = [0.0] * n if head is None else head.reshape(n, -1)[:, 0].astype(float).tolist()
-    probabilities = [[]] * n if probs is None else probs.reshape(n, -1).astype(float).tolist()
-    features = (
-        [[]] * n
-        if scored.features is None
-        else scored.features.reshape(n, -1).astype(float).tolist()
+        return Columns(0, [], [], [])  # a call with no rows predicted nothing
+    return Columns(
+        n,
+        _flat(scored.features, n),
+        [0.0] * n if head is None else head.reshape(n, -1)[:, 0].astype(float).tolist(),
+        _flat(probs, n),
     )
-    rid = scored.record_id
-    return [
-        Row(rid if n == 1 else f"{rid}/{i}", features[i], predictions[i], probabilities[i])
-        for i in range(n)
-    ]
+
+
+def _flat(array: np.ndarray | None, n: int) -> list[float]:
+    if array is None:
+        return []
+    return array.reshape(n, -1).astype(float).ravel().tolist()
 
 
 def _rows_of(*arrays: np.ndarray | None) -> int:

@@ -36,6 +36,7 @@ from driftloop_serving.service.lifecycle import Lifecycle
 from driftloop_serving.service.predictions import PredictionSink
 from driftloop_serving.service.stream import StreamScorer
 from driftloop_serving.settings import ServingSettings
+from driftloop_serving.workers import run_workers
 from inference import grpc_predict_v2_pb2_grpc
 
 log = structlog.get_logger(__name__)
@@ -151,4 +152,7 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
 
 
 def main() -> None:
+    settings = load_settings(ServingSettings)
+    if settings.serving_workers > 1:
+        raise SystemExit(run_workers(settings))
     run_main(build)

@@ -77,6 +77,13 @@ class ServingSettings(ServiceSettings):
         description="Consumer group for stream scoring, shared by replicas (each vector is "
         "scored once).",
     )
+    serving_workers: int = Field(
+        1,
+        ge=1,
+        description="Serving processes sharing the gRPC port (SO_REUSEPORT); each has its "
+        "own consumer groups for models and rollouts, so every change reaches all of them. "
+        "Worker k serves /metrics on the metrics port + 10 k.",
+    )
     instance_id: str = Field(
         "",
         description="This replica's name, used in its own consumer group for models and "

@@ -314,6 +314,18 @@ async def harness() -> AsyncIterator[Harness]:
 
 
 @pytest.fixture
+async def fake_upstream() -> AsyncIterator[tuple[FakeRegistry, FakeFeatures, str]]:
+    """A fake registry and a fake feature service on one real gRPC port:
+    (registry, features, address)."""
+    features = FakeFeatures()
+    fake, server = await start_registry(features)
+    try:
+        yield fake, features, f"127.0.0.1:{server.port}"
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
 async def fake_registry() -> AsyncIterator[tuple[FakeRegistry, str]]:
     """A fake registry on a real gRPC port: (servicer, address)."""
     fake, server = await start_registry()

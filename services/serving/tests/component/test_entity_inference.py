@@ -5,6 +5,7 @@ gRPC); a missing, stale or mismatched vector gets a clear status."""
 from __future__ import annotations
 
 import grpc
+import numpy as np
 import pytest
 
 from driftloop.platform.testing import wait_for
@@ -42,7 +43,13 @@ async def served(harness, artifacts):
 async def test_one_call_scores_the_entity_vector_like_the_tensor(served):
     reply = await served.oip.ModelInfer(by_entity("ek", "cust-1"))
     same = await served.oip.ModelInfer(by_tensor("ek", VALUES))
-    assert [o.contents for o in reply.outputs] == [o.contents for o in same.outputs]
+    # No tensor sent: raw outputs (what Triton clients read), equal to the typed ones.
+    probs = np.frombuffer(reply.raw_output_contents[1], dtype=np.float32)
+    assert reply.outputs[1].name == "probabilities"
+    assert probs.tolist() == list(same.outputs[1].contents.fp32_contents)
+    assert np.frombuffer(reply.raw_output_contents[0], dtype=np.int64).tolist() == list(
+        same.outputs[0].contents.int64_contents
+    )
     assert reply.model_version == "1" and served.features.lookups == 1
     with_id = await served.oip.ModelInfer(by_entity("ek", "cust-1", rid="req-7", view="txn"))
     assert with_id.id == "req-7"

@@ -56,7 +56,10 @@ class InferenceServicer(pb_grpc.GRPCInferenceServiceServicer):
     async def ModelInfer(self, request: pb.ModelInferRequest, context):
         started = time.perf_counter()
         result = await self.predictor.infer(converters.infer_request(request), started)
-        return converters.infer_response(result, raw=bool(request.raw_input_contents))
+        # Typed inputs get typed outputs; raw inputs, or none (entity-keyed),
+        # raw ones, which is what Triton clients read.
+        raw = bool(request.raw_input_contents) or not request.inputs
+        return converters.infer_response(result, raw=raw)
 
     async def ModelStreamInfer(self, requests: AsyncIterator[pb.ModelInferRequest], context):
         # In order, one at a time per stream: a request scores in microseconds

@@ -89,6 +89,11 @@ class GrpcSettings(BaseModel):
     shutdown_grace_s: float = Field(
         10.0, ge=0, description="How long in-flight calls may finish on SIGTERM."
     )
+    reuse_port: bool = Field(
+        False,
+        description="Bind with SO_REUSEPORT (grpc.so_reuseport) so that several processes "
+        "serve one port and the kernel spreads connections over them (serving workers).",
+    )
 
 
 class MetricsSettings(BaseModel):

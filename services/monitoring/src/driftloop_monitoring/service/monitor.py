@@ -140,10 +140,15 @@ class Monitor:
     # -- the stream ----------------------------------------------------------
     def on_prediction(self, p: Prediction) -> list[Fact]:
         now = self.clock()
-        dupes = self.join.counts.duplicates
-        joined = self.join.add_prediction(p, now)
-        if self.join.counts.duplicates != dupes:
-            return []  # one prediction per (record id, model, version)
+        joined: list[Joined] = []
+        if p.joinable:
+            dupes = self.join.counts.duplicates
+            joined = self.join.add_prediction(p, now)
+            if self.join.counts.duplicates != dupes:
+                return []  # one prediction per (record id, model, version)
+        else:
+            # No label will ever carry its id: counted, never held for a join.
+            self.metrics.unjoinable(p.model)
         state = self.model(p.model)
         out: list[Fact] = []
         role = p.role or state.role_of(p.version)

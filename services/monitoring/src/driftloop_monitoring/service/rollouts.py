@@ -96,6 +96,11 @@ class Rollouts:
             out.append(started)
         return out
 
+    def running(self, model: str) -> bool:
+        """Whether a rollout of the model is under way (not yet completed)."""
+        r = self.active.get(model)
+        return r is not None and r.phase != "completed"
+
     def on_prediction(self, p: Prediction) -> None:
         r = self.active.get(p.model)
         if r is None or r.phase not in ("started", "stepping"):

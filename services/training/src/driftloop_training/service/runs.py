@@ -19,7 +19,6 @@ from driftloop_training.domain.evaluation import (
     classification_metrics,
     regression_metrics,
 )
-from driftloop_training.domain.profile import build_profile
 from driftloop_training.domain.runs import Run, RunFailed, RunState, Trigger, Window
 from driftloop_training.service.ports import (
     Registration,
@@ -29,6 +28,7 @@ from driftloop_training.service.ports import (
     Trainer,
     TrainJob,
 )
+from driftloop_training.service.profiling import training_profile
 from driftloop_training.service.promotion import decide_alias, registry_call
 from driftloop_training.service.snapshots import take_snapshot
 from driftloop_training.settings import TrainingSection
@@ -250,14 +250,7 @@ class Runs:
         predictions, _ = await asyncio.to_thread(
             self.scorer.predict, result.artifact, X_train, model.task
         )
-        profile = build_profile(
-            X_train,
-            y_train,
-            predictions,
-            frame.feature_names,
-            model.task,
-            bins=self.settings.profile_bins,
-        )
+        profile = training_profile(frame, predictions, view, model.task, self.settings.profile_bins)
         completion_id = uuid.uuid4().hex
         run.version = await registry_call(
             self.registry.register(

@@ -21,16 +21,21 @@ and the labels still do not show the candidate not worse.
 
 Evidence accumulates over the whole rollout; a step up needs ``min_labelled``
 new candidate samples since the previous step.
+
+When both sides scored the same labelled records (shadow mode mirrors every
+request), the verdict uses the paired test instead (:mod:`.paired`; McNemar
+for accuracy) once ``min_labelled`` records are paired.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import stats
 
+from driftloop_monitoring.domain.paired import Paired
 from driftloop_monitoring.domain.windowed import psi
 
 STEP, PROMOTE, ROLLBACK = "step", "promote", "rollback"
@@ -189,10 +194,22 @@ def evidence(cand: Side, champ: Side, policy: Policy) -> tuple[Evidence, float, 
 
 
 def judge(
-    cand: Side, champ: Side, policy: Policy, *, labelled_at_last_step: int, elapsed_s: float
+    cand: Side,
+    champ: Side,
+    policy: Policy,
+    *,
+    labelled_at_last_step: int,
+    elapsed_s: float,
+    paired: Paired | None = None,
 ) -> Verdict | None:
     """The verdict now, or None to keep gathering."""
     ev, p_ok, p_bad = evidence(cand, champ, policy)
+    test = ""
+    enough = cand.labelled >= policy.min_labelled and champ.labelled >= policy.min_labelled
+    if paired is not None and paired.pairs >= policy.min_labelled:
+        z, p_ok, p_bad = paired.test(policy.margin)
+        ev = replace(ev, statistic=z if math.isfinite(z) else 0.0, p_value=p_ok)
+        test, enough = f"paired, {paired.discordant}/{paired.pairs} discordant, ", True
     guards = cand.predictions >= policy.min_predictions
     guards_vs = guards and champ.predictions >= policy.min_predictions
     if guards and ev.candidate_error_rate > policy.max_error_rate:
@@ -202,13 +219,13 @@ def judge(
         excess = ev.candidate_latency_p99_ms - ev.champion_latency_p99_ms
         if ratio > policy.max_latency_p99_ratio and excess > policy.min_latency_excess_ms:
             return Verdict(ROLLBACK, f"candidate latency p99 {ratio:.1f}x the champion's", ev)
-    enough = cand.labelled >= policy.min_labelled and champ.labelled >= policy.min_labelled
     if enough and p_bad < policy.alpha:
-        return Verdict(ROLLBACK, f"candidate worse on {policy.metric} (p={p_bad:.3g})", ev)
+        return Verdict(ROLLBACK, f"candidate worse on {policy.metric} ({test}p={p_bad:.3g})", ev)
     fresh = cand.labelled - labelled_at_last_step >= policy.min_labelled
     if enough and p_ok < policy.alpha:
         if fresh:
-            return Verdict(STEP, f"candidate not worse on {policy.metric} (p={p_ok:.3g})", ev)
+            reason = f"candidate not worse on {policy.metric} ({test}p={p_ok:.3g})"
+            return Verdict(STEP, reason, ev)
         # The labels vouch for the candidate: no label-free guard rail overrides them.
     elif guards_vs and enough:
         limit = policy.max_prediction_psi + psi_noise(cand, champ)
@@ -243,6 +260,7 @@ class Rollout:
     champ: Side = field(default_factory=Side)
     last_evidence: Evidence | None = None
     decided_event_id: str = ""
+    paired: Paired = field(default_factory=Paired)
 
     def share(self, policy: Policy) -> float:
         return policy.steps[min(self.step, len(policy.steps) - 1)]

@@ -168,6 +168,12 @@ class TrainingPolicy(_Strict):
     gate: Literal["not_worse", "better_after_drift"] = "not_worse"
     gate_margin: float = Field(0.01, ge=0)
     gate_metric: str = "accuracy"
+    reuse_earlier: bool = Field(
+        True,
+        description="On drift, score the model's earlier versions (newest five of the same "
+        "feature view version) on the post-drift window; one better than the champion by "
+        "gate_margin becomes the candidate without training (a recurring concept).",
+    )
 
 
 class DriftPolicy(_Strict):

@@ -156,6 +156,9 @@ class EventBus:
         self.broker = broker
         self.source = source
         self.settings = settings
+        #: The id of the Kafka cluster (the log) this process reads; set by the
+        #: runtime at start (``driftloop.platform.log_identity``).
+        self.cluster_id = ""
 
     def meta(self, **kwargs: Any) -> Any:
         """A new :class:`EventMeta` with this service as the source."""
@@ -203,8 +206,9 @@ class EventBus:
         """Park an event that cannot be handled, with everything to replay it."""
         ctx = context_from(_headers(record))
         # The same record dead-lettered again (read twice after a rebalance or
-        # a crash) gets the same id, so consumers can dedupe it like any event.
-        key = f"{group}/{record.topic}/{record.partition}/{record.offset}"
+        # a crash) gets the same id, so consumers can dedupe it like any event;
+        # the cluster id keeps a reset log's offsets from reusing old ids.
+        key = f"{self.cluster_id}/{group}/{record.topic}/{record.partition}/{record.offset}"
         event = EventDeadLettered(
             meta=self.meta(event_id=uuid.uuid5(_DEAD_LETTER_NS, key).hex, caused_by=ctx.id or None),
             topic=record.topic,

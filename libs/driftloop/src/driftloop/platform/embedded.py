@@ -3,7 +3,12 @@ memory storage) and topic creation for any Kafka.
 
 Tansu supports topics, consumer groups and rebalancing but not the
 idempotent producer or transactions, which is why ``KafkaSettings.idempotence``
-is off by default."""
+is off by default.
+
+Each start gets a fresh cluster id (Tansu's ``--cluster-id``): its memory log
+starts empty, so state kept from an earlier start must be seen as coming from
+another log (``driftloop.platform.log_identity``). The id also tells our broker
+from another one that already holds the port."""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from aiokafka.errors import KafkaError
 
 from driftloop.platform import topics
 from driftloop.platform.bus import aiokafka_options
+from driftloop.platform.log_identity import cluster_id, new_embedded_cluster_id
 from driftloop.platform.settings import KafkaSettings
 
 log = structlog.get_logger(__name__)
@@ -34,6 +40,7 @@ class EmbeddedBroker:
     def __init__(self, port: int, log_path: Path) -> None:
         self.port = port
         self.log_path = log_path
+        self.cluster_id = new_embedded_cluster_id()
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -52,6 +59,8 @@ class EmbeddedBroker:
                     url,
                     "--storage-engine",
                     "memory://tansu/",
+                    "--cluster-id",
+                    self.cluster_id,
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -74,7 +83,8 @@ class EmbeddedBroker:
         return ""
 
     async def wait_ready(self, settings: KafkaSettings, timeout: float = 20.0) -> None:
-        """Wait until the broker answers a metadata request."""
+        """Wait until this broker answers a metadata request; fail if another
+        broker answers on its port (ours then cannot bind it)."""
         deadline = time.monotonic() + timeout
         while True:
             if self.process is not None and self.process.poll() is not None:
@@ -82,21 +92,20 @@ class EmbeddedBroker:
                     f"embedded broker exited with {self.process.returncode}:\n{self.log_tail()}"
                 )
             try:
-                await list_topics(settings)
-                return
+                answered = await cluster_id(settings)
             except (KafkaError, OSError) as exc:
                 if time.monotonic() > deadline:
                     raise BrokerError(f"broker at {settings.servers} not ready: {exc}") from exc
                 await asyncio.sleep(0.1)
-
-
-async def list_topics(settings: KafkaSettings) -> list[str]:
-    admin = AIOKafkaAdminClient(**aiokafka_options(settings), request_timeout_ms=5000)
-    await admin.start()
-    try:
-        return list(await admin.list_topics())
-    finally:
-        await admin.close()
+                continue
+            if answered != self.cluster_id:
+                self.stop()
+                raise BrokerError(
+                    f"another broker (cluster {answered!r}) already answers at "
+                    f"{settings.servers}; the embedded broker cannot use that port:\n"
+                    f"{self.log_tail()}"
+                )
+            return
 
 
 async def ensure_topics(settings: KafkaSettings) -> list[str]:

@@ -47,6 +47,15 @@ def log_tail(path: Path, lines: int = 15) -> str:
     return "\n".join(text.splitlines()[-lines:]) if text else "(no output yet)"
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (0 where /proc is missing)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Child:
     name: str
@@ -84,7 +93,7 @@ class Platform:
     spec: Path
     data_dir: Path
     services: list[str] = field(default_factory=lambda: list(SERVICES))
-    start_timeout_s: float = 60.0
+    start_timeout_s: float = 120.0
     broker: EmbeddedBroker | None = None
     children: dict[str, Child] = field(default_factory=dict)
     _spawning: asyncio.Future[None] | None = None
@@ -186,18 +195,27 @@ class Platform:
                 raise StartError(child.describe_exit().replace("\n", " while starting\n", 1))
             if await check(child.address, timeout=1.0) == "SERVING":
                 took = time.monotonic() - child.started_at
-                progress(f"{child.name} healthy at {child.address} ({took:.1f} s after its start)")
+                cpu = _cpu_seconds(child.process.pid)
+                progress(
+                    f"{child.name} healthy at {child.address} "
+                    f"({took:.1f} s after its start, {cpu:.1f} s CPU)"
+                )
                 return
             if time.monotonic() > deadline:
-                raise StartError(
-                    _with_log(
-                        f"{child.name} is running but not healthy after "
-                        f"{self.start_timeout_s:.0f} s (pid {child.process.pid})",
-                        child.log_path,
-                        self.port_offset,
-                        child.name,
-                    )
+                message = _with_log(
+                    f"{child.name} is running but not healthy after "
+                    f"{self.start_timeout_s:.0f} s (pid {child.process.pid})",
+                    child.log_path,
+                    self.port_offset,
+                    child.name,
                 )
+                if child.log_tail() == "(no output yet)":
+                    load = os.getloadavg()[0]
+                    message += (
+                        f"\nlikely cause: it is still starting (load average {load:.1f} on "
+                        f"{os.cpu_count()} cores); `driftloop up --start-timeout` waits longer"
+                    )
+                raise StartError(message)
             await asyncio.sleep(0.1)
 
     def write_state(self, up_pid: int) -> None:

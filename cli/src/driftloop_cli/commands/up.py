@@ -32,6 +32,9 @@ def up(
     only: Annotated[
         list[str] | None, typer.Option(help="Start only these services (repeatable).")
     ] = None,
+    start_timeout: Annotated[
+        float, typer.Option(help="Seconds each service may take to become healthy.")
+    ] = 120.0,
     data_dir: DataDir = None,
 ) -> None:
     """Start the broker (unless DRIFTLOOP_KAFKA_BOOTSTRAP names one) and the six
@@ -58,7 +61,13 @@ def up(
     unknown = sorted(set(only or ()) - set(health.SERVICES))
     if unknown:
         fail(f"unknown service(s) {', '.join(unknown)}; known: {', '.join(health.SERVICES)}", 2)
-    platform = Platform(settings, spec, settings.data_dir, services=only or list(health.SERVICES))
+    platform = Platform(
+        settings,
+        spec,
+        settings.data_dir,
+        services=only or list(health.SERVICES),
+        start_timeout_s=start_timeout,
+    )
     raise typer.Exit(asyncio.run(run(platform)))
 
 

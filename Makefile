@@ -26,8 +26,8 @@ setup: $(UV)  ## install the locked workspace into .venv
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv
 
-test: setup  ## the whole test suite (two workers: the loop tests beside the rest)
-	$(RUN) pytest -n 2 --dist loadgroup
+test: setup  ## the whole test suite on Tansu (two workers: the loop tests beside the rest)
+	$(RUN) pytest -n 2 --dist loadgroup -m "not kafka_only and not kafka_cluster"
 
 test-fast: setup  ## unit and component tests only
 	$(RUN) pytest -m "not integration and not e2e"

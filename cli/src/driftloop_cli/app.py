@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,14 @@ from driftloop_cli.state import RunState
 from driftloop_cli.supervisor import Child, Platform, StartError
 
 DEMO_SPEC = Path(__file__).parent / "specs" / "demo.yaml"
+
+
+class Broker(StrEnum):
+    """The local broker ``driftloop up --broker`` runs."""
+
+    tansu = "tansu"
+    kafka = "kafka"
+
 
 app = typer.Typer(
     help="driftloop: an event-driven MLOps platform. Producer apps stream records in, "
@@ -71,11 +80,28 @@ def up(
     only: Annotated[
         list[str] | None, typer.Option(help="Start only these services (repeatable).")
     ] = None,
+    broker: Annotated[
+        Broker | None,
+        typer.Option(
+            help="The local broker to run: tansu (embedded, in memory; the default) or "
+            "kafka (Apache Kafka in KRaft mode, its log under DRIFTLOOP_DATA_DIR/kafka so "
+            "topics and offsets survive a restart; needs Java 17+, and Maven the first "
+            "time to fetch its jars). Overrides DRIFTLOOP_KAFKA_EMBEDDED.",
+        ),
+    ] = None,
 ) -> None:
     """Start the broker (unless DRIFTLOOP_KAFKA_BOOTSTRAP names one) and all six
     services as processes; wait until every one is healthy, print the endpoints,
     and run until Ctrl-C or `driftloop down`, then stop everything gracefully."""
     settings = _settings()
+    if broker is not None:
+        if not settings.kafka.own_broker:
+            console.print(
+                "[red]--broker starts a local broker, but DRIFTLOOP_KAFKA_BOOTSTRAP names "
+                "an existing one; unset it or drop --broker.[/red]"
+            )
+            raise typer.Exit(2)
+        settings.kafka = settings.kafka.model_copy(update={"embedded": broker.value})
     try:
         load_spec(spec)
     except (SpecError, OSError) as exc:

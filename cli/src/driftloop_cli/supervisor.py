@@ -14,12 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from driftloop.platform.embedded import EmbeddedBroker, ensure_topics
+from driftloop.platform.embedded import BrokerProcess, ensure_topics, local_broker
 from driftloop.platform.ports import SERVICES
 from driftloop.platform.settings import ServiceSettings
 from driftloop_cli.health import check
 
 _PR_SET_PDEATHSIG = 1
+_BROKER_NAMES = {"tansu": "Tansu broker", "kafka": "Apache Kafka broker"}
 
 
 def _die_with_parent() -> None:
@@ -54,7 +55,7 @@ class Platform:
     data_dir: Path
     services: list[str] = field(default_factory=lambda: list(SERVICES))
     start_timeout_s: float = 60.0
-    broker: EmbeddedBroker | None = None
+    broker: BrokerProcess | None = None
     children: dict[str, Child] = field(default_factory=dict)
 
     @property
@@ -64,11 +65,12 @@ class Platform:
     async def start(self, progress: Callable[[str], None] = lambda msg: None) -> None:
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        if self.settings.kafka.embedded:
-            self.broker = EmbeddedBroker(self.settings.kafka.embedded_port, logs / "broker.log")
+        kafka = self.settings.kafka
+        if kafka.own_broker:
+            self.broker = local_broker(kafka, self.data_dir / "kafka", logs / "broker.log")
             self.broker.start()
-            await self.broker.wait_ready(self.settings.kafka)
-            progress(f"broker ready at {self.settings.kafka.servers}")
+            await self.broker.wait_ready(kafka)
+            progress(f"{_BROKER_NAMES[kafka.embedded]} ready at {kafka.servers}")
         created = await ensure_topics(self.settings.kafka)
         progress(f"topics ready ({len(created)} created)")
         for name in self.services:
@@ -82,6 +84,8 @@ class Platform:
             DRIFTLOOP_DATA_DIR=str((self.data_dir / name).resolve()),
             DRIFTLOOP_PORT_OFFSET=str(self.port_offset),
             DRIFTLOOP_KAFKA_EMBEDDED_PORT=str(self.settings.kafka.embedded_port),
+            DRIFTLOOP_KAFKA_EMBEDDED=self.settings.kafka.embedded,
+            DRIFTLOOP_KAFKA_IDEMPOTENCE="on" if self.settings.kafka.idempotent else "off",
             DRIFTLOOP_LOG_FORMAT="json",
         )
         env.pop("DRIFTLOOP_GRPC_PORT", None)

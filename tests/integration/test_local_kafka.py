@@ -92,9 +92,7 @@ async def _consume_and_commit(kafka: KafkaSettings, topic: str, group: str, n: i
 
 
 async def _committed(kafka: KafkaSettings, topic: str, group: str) -> dict[int, int]:
-    consumer = AIOKafkaConsumer(
-        **aiokafka_options(kafka), group_id=group, enable_auto_commit=False
-    )
+    consumer = AIOKafkaConsumer(**aiokafka_options(kafka), group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         return {p: await consumer.committed(TopicPartition(topic, p)) or 0 for p in range(2)}

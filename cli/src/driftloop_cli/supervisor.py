@@ -88,6 +88,8 @@ class Platform:
             DRIFTLOOP_KAFKA_IDEMPOTENCE="on" if self.settings.kafka.idempotent else "off",
             DRIFTLOOP_LOG_FORMAT="json",
         )
+        if self.settings.kafka.bootstrap:
+            env["DRIFTLOOP_KAFKA_BOOTSTRAP"] = self.settings.kafka.bootstrap
         env.pop("DRIFTLOOP_GRPC_PORT", None)
         env.pop("DRIFTLOOP_METRICS_PORT", None)
         return env

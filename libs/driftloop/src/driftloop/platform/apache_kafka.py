@@ -1,7 +1,7 @@
 """Apache Kafka (KRaft, one combined broker and controller) as a child process.
 
 The jars come from Maven Central through the pinned Maven project
-``deploy/kafka/pom.xml``, fetched once into ``~/.cache/driftloop/kafka-<version>``;
+``deploy/kafka/pom.xml``, fetched once into ``~/.cache/driftloop/kafka-<version>-<pom hash>``;
 the configuration is ``deploy/kafka/server.properties`` (the same file
 docker-compose uses) with the ports and log directory of this run written
 over it. The log directory is formatted once, with a cluster id kept beside
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -53,8 +54,11 @@ def kafka_version() -> str:
 
 
 def cache_dir() -> Path:
+    """Where the jars are kept: one directory per version of the pom, so that
+    a changed pin fetches again."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "driftloop" / f"kafka-{kafka_version()}"
+    digest = hashlib.sha256((DEPLOY_DIR / "pom.xml").read_bytes()).hexdigest()[:8]
+    return Path(base) / "driftloop" / f"kafka-{kafka_version()}-{digest}"
 
 
 def java_binary() -> str:

@@ -104,7 +104,18 @@ def _is_free(port: int) -> bool:
     return True
 
 
-def test_broker() -> Literal["tansu", "kafka"]:
+#: Fixtures that put a test on a broker; such a test gets the ``kafka`` marker,
+#: so that ``make test-kafka`` runs it on Apache Kafka.
+BROKER_FIXTURES = {"kafka", "platform"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if BROKER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.kafka)
+
+
+def broker_kind() -> Literal["tansu", "kafka"]:
     """The broker kind the tests run on (``DRIFTLOOP_TEST_BROKER``)."""
     kind = os.environ.get("DRIFTLOOP_TEST_BROKER", "tansu")
     if kind not in ("tansu", "kafka"):
@@ -143,7 +154,7 @@ def kafka() -> Iterator[KafkaSettings]:
         asyncio.run(ensure_topics(settings))
         yield settings
         return
-    settings = KafkaSettings(embedded=test_broker(), embedded_port=free_port())
+    settings = KafkaSettings(embedded=broker_kind(), embedded_port=free_port())
     broker = start_local_broker(settings, Path(tempfile.mkdtemp(prefix="driftloop-broker-")))
     try:
         yield settings

@@ -46,11 +46,11 @@ from driftloop.feature.v1 import feature_service_pb2_grpc as pb_grpc
 from driftloop.ingestion.v1.events_pb2 import RecordValidated
 from driftloop.platform import backends, topics
 from driftloop.platform.bus import aiokafka_options
-from driftloop.platform.embedded import EmbeddedBroker, ensure_topics
+from driftloop.platform.embedded import TansuBroker, ensure_topics
 from driftloop.platform.envelope import headers_for, new_meta
 from driftloop.platform.grpc_client import channel
 from driftloop.platform.settings import KafkaSettings
-from driftloop.platform.testing import ServiceProcess, end_offsets, free_port
+from driftloop.platform.testing import ServiceProcess, end_offsets, free_port, kafka_env
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW_OUT = "bench.feature.raw"
@@ -176,7 +176,7 @@ def start_feature(kafka: KafkaSettings, work: Path, stream: str, **extra: str) -
     spec.write_text(SPEC.format(stream=stream))
     port = free_port()
     env = {
-        "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+        **kafka_env(kafka),
         "DRIFTLOOP_SPEC": str(spec),
         "DRIFTLOOP_DATA_DIR": str(work / stream),
         "DRIFTLOOP_GRPC_PORT": str(port),
@@ -336,7 +336,7 @@ async def main(args: argparse.Namespace) -> str:
     work = Path(tempfile.mkdtemp(prefix="bench-feature-"))
     port = free_port()
     kafka = KafkaSettings(embedded_port=port)
-    broker = EmbeddedBroker(port, work / "broker.log")
+    broker = TansuBroker(port, work / "broker.log")
     broker.start()
     try:
         await broker.wait_ready(kafka)

@@ -33,6 +33,7 @@ from driftloop.platform.testing import (
     ServiceProcess,
     end_offsets,
     free_port,
+    kafka_env,
     read_from,
     unique,
     wait_for,
@@ -78,7 +79,7 @@ class Platform:
         self.port = free_port()
         (tmp_path / "spec.yaml").write_text(spec)
         self.env = {
-            "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+            **kafka_env(kafka),
             "DRIFTLOOP_GRPC_PORT": str(self.port),
             "DRIFTLOOP_METRICS_ENABLED": "false",
             "DRIFTLOOP_DATA_DIR": str(tmp_path / "data"),

@@ -19,6 +19,7 @@ from driftloop.platform.testing import (
     ServiceProcess,
     end_offsets,
     free_port,
+    kafka_env,
     read_from,
     unique,
     wait_for,
@@ -50,7 +51,7 @@ class Registry:
     def __init__(self, kafka, tmp_path, db_env) -> None:
         self.port = free_port()
         self.env = {
-            "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+            **kafka_env(kafka),
             "DRIFTLOOP_GRPC_PORT": str(self.port),
             "DRIFTLOOP_METRICS_ENABLED": "false",
             "DRIFTLOOP_DATA_DIR": str(tmp_path / "data"),

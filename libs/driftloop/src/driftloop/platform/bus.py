@@ -108,14 +108,27 @@ def aiokafka_options(settings: KafkaSettings) -> dict[str, Any]:
     return {"bootstrap_servers": settings.servers, **parse_security(security_from(settings))}
 
 
+def producer_guarantees(settings: KafkaSettings, client_id: str) -> dict[str, Any]:
+    """The idempotence and acks options of every producer, logged once per
+    producer so that the log says which guarantee a service runs with."""
+    idempotent = settings.idempotent
+    log.info(
+        "kafka.producer",
+        client_id=client_id,
+        idempotent=idempotent,
+        acks="all" if idempotent else 1,
+        idempotence_setting=settings.idempotence,
+    )
+    return {"enable_idempotence": idempotent, "acks": "all" if idempotent else 1}
+
+
 def make_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
     """A faststream broker configured from settings (security, idempotence)."""
     return KafkaBroker(
         settings.servers,
         client_id=client_id,
         security=security_from(settings),
-        enable_idempotence=settings.idempotence,
-        acks="all" if settings.idempotence else 1,
+        **producer_guarantees(settings, client_id),
         linger_ms=settings.linger_ms,
         allow_auto_create_topics=False,
         graceful_timeout=30.0,

@@ -38,8 +38,8 @@ lint: setup
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 
-types: setup
-	$(RUN) mypy libs/driftloop/src/driftloop/platform cli/src
+types: setup  ## mypy over the platform library, the CLI and every service (config: pyproject.toml)
+	$(RUN) mypy libs/driftloop/src/driftloop/platform cli/src services/*/src
 
 proto: setup  ## regenerate the Python stubs from proto/ into libs/
 	$(RUN) python scripts/gen_proto.py libs/driftloop/src

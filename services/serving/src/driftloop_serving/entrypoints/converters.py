@@ -42,7 +42,7 @@ MODE_PB = {
     Mode.CANARY: admin_service_pb2.TRAFFIC_MODE_CANARY,
     Mode.SHADOW: admin_service_pb2.TRAFFIC_MODE_SHADOW,
 }
-MODE_OF = {v: k for k, v in MODE_PB.items()}
+MODE_OF: dict[int, Mode] = {v: k for k, v in MODE_PB.items()}
 SOURCE_PB = {
     "grpc": events_pb2.PREDICTION_SOURCE_GRPC,
     "stream": events_pb2.PREDICTION_SOURCE_STREAM,

@@ -26,8 +26,10 @@ from driftloop_training.service.ports import (
     Registry,
     RunEvents,
     Scorer,
+    Store,
     Trainer,
     TrainJob,
+    VersionInfo,
 )
 from driftloop_training.service.promotion import decide_alias, registry_call
 from driftloop_training.service.snapshots import take_snapshot
@@ -48,7 +50,7 @@ class Runs:
     def __init__(
         self,
         spec: Spec,
-        store,  # SqliteStore (duck-typed: the use cases only call its methods)
+        store: Store,
         registry: Registry,
         events: RunEvents,
         trainer: Trainer,
@@ -300,13 +302,23 @@ class Runs:
         )
         await self.events.completed(run, completion_id)
 
-    async def _evaluate(self, artifact: bytes, X, y, task: str) -> dict[str, float]:
+    async def _evaluate(
+        self, artifact: bytes, X: np.ndarray, y: np.ndarray, task: str
+    ) -> dict[str, float]:
         label, probabilities = await asyncio.to_thread(self.scorer.predict, artifact, X, task)
         if task == "classification":
             return classification_metrics(y, label, probabilities)
         return regression_metrics(y, label)
 
-    async def _champion_metrics(self, champion, view: str, version: int, X, y, task: str):
+    async def _champion_metrics(
+        self,
+        champion: VersionInfo,
+        view: str,
+        version: int,
+        X: np.ndarray,
+        y: np.ndarray,
+        task: str,
+    ) -> dict[str, float] | None:
         if champion.feature_view and (champion.feature_view, champion.feature_view_version) != (
             view,
             version,

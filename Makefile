@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 BUF := node_modules/.bin/buf
 
-.PHONY: run up demo setup test test-fast check lint types proto proto-check buf-lint \
+.PHONY: run up demo setup test test-fast check lint types imports proto proto-check buf-lint \
         compose-check ci bench clean
 
 run: setup  ## set up and run the embedded platform with the demo
@@ -32,7 +32,7 @@ test: setup  ## the whole test suite (two workers: the loop tests beside the res
 test-fast: setup  ## unit and component tests only
 	$(RUN) pytest -m "not integration and not e2e"
 
-check: lint types buf-lint proto-check compose-check
+check: lint types imports buf-lint proto-check compose-check
 
 lint: setup
 	$(RUN) ruff check .
@@ -40,6 +40,9 @@ lint: setup
 
 types: setup  ## mypy over the platform library, the CLI and every service (config: pyproject.toml)
 	$(RUN) mypy libs/driftloop/src/driftloop/platform cli/src services/*/src
+
+imports: setup  ## the import contracts of .importlinter (layering, services apart)
+	$(RUN) lint-imports --no-cache
 
 proto: setup  ## regenerate the Python stubs from proto/ into libs/
 	$(RUN) python scripts/gen_proto.py libs/driftloop/src

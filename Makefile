@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 BUF := node_modules/.bin/buf
 
-.PHONY: run up demo setup test test-kafka test-kafka-cluster test-fast test-servers check lint types proto proto-check buf-lint \
+.PHONY: run up demo setup test test-kafka test-kafka-cluster test-fast test-servers check lint types imports proto proto-check buf-lint \
         compose-check ci bench clean
 
 run: setup  ## set up and run the embedded platform with the demo
@@ -42,14 +42,17 @@ test-fast: setup test-servers  ## unit and component tests only
 test-servers:  ## install PostgreSQL and Redis when missing (the suite starts its own)
 	@scripts/test-servers.sh
 
-check: lint types buf-lint proto-check compose-check
+check: lint types imports buf-lint proto-check compose-check
 
 lint: setup
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 
-types: setup
-	$(RUN) mypy libs/driftloop/src/driftloop/platform cli/src
+types: setup  ## mypy over the platform library, the CLI and every service (config: pyproject.toml)
+	$(RUN) mypy libs/driftloop/src/driftloop/platform cli/src services/*/src
+
+imports: setup  ## the import contracts of .importlinter (layering, services apart)
+	$(RUN) lint-imports --no-cache
 
 proto: setup  ## regenerate the Python stubs from proto/ into libs/
 	$(RUN) python scripts/gen_proto.py libs/driftloop/src

@@ -76,6 +76,14 @@ def classifier_model(width: int = 3) -> bytes:
     return _serialize(graph)
 
 
+def identity_model(elem_type: int) -> bytes:
+    """input [-1, 3] of ``elem_type`` (a TensorProto data type) -> output, the same."""
+    x = helper.make_tensor_value_info("input", elem_type, [None, 3])
+    y = helper.make_tensor_value_info("output", elem_type, [None, 3])
+    graph = helper.make_graph([helper.make_node("Identity", ["input"], ["output"])], "id", [x], [y])
+    return _serialize(graph)
+
+
 def _serialize(graph: onnx.GraphProto) -> bytes:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 9
@@ -141,6 +149,7 @@ BAD_ARTIFACTS: dict[str, tuple[bytes, int, str]] = {
     "huge_allocation": (huge_allocation_model(), 0, "trial inference"),
     "wrong_width": (linear_model(width=4), 5, "width 4"),
     "dynamic_width": (linear_model(width=4, dynamic_width=True), 4, "dynamic"),
+    "string_input": (identity_model(TensorProto.STRING), 0, "BYTES, which serving cannot"),
 }
 
 

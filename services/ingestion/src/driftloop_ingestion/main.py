@@ -61,8 +61,8 @@ def build(settings: IngestionSettings | None = None) -> ServiceRuntime:
         await publisher.start()
         catalog.load()
         if settings.spec is not None:
-            for stream in load_spec(settings.spec).streams:
-                catalog.register(stream)
+            for declared in load_spec(settings.spec).streams:
+                catalog.register(declared)
 
     async def stop() -> None:
         await publisher.stop()

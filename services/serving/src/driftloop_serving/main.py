@@ -7,13 +7,15 @@ import asyncio
 import gc
 import os
 import socket
+from typing import Any
 
 import structlog
+from google.protobuf.message import Message
 
 from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
 from driftloop.monitoring.v1.events_pb2 import RolloutStarted, RolloutStepped
 from driftloop.platform import topics
-from driftloop.platform.bus import subscribe
+from driftloop.platform.bus import Handler, subscribe
 from driftloop.platform.grpc_client import channel
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
@@ -89,10 +91,11 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
         group=own_group,
         from_beginning=False,
     )
-    for event_type, handler in (
+    rollout_events: tuple[tuple[type[Message], Handler[Any]], ...] = (
         (RolloutStarted, subs.on_rollout_started),
         (RolloutStepped, subs.on_rollout_stepped),
-    ):
+    )
+    for event_type, handler in rollout_events:
         subscribe(
             runtime.broker,
             runtime.bus,

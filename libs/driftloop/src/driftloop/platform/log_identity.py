@@ -10,7 +10,8 @@ its offsets instead: state that claims offsets beyond a partition's end
 cannot have come from it.
 
 State found to come from another log is dropped and rebuilt from the log;
-each such rebuild is logged and counted in ``driftloop_state_rebuilds_total``.
+each such rebuild is logged and counted in ``driftloop_state_rebuilds_total``
+(:mod:`driftloop.platform.rebuilds`, which use cases import without Kafka).
 """
 
 from __future__ import annotations
@@ -19,22 +20,9 @@ import uuid
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from prometheus_client import Counter
 
 from driftloop.platform.bus import aiokafka_options
 from driftloop.platform.settings import KafkaSettings
-
-STATE_REBUILDS = Counter(
-    "driftloop_state_rebuilds_total",
-    "Local state dropped and rebuilt because it was read from another log "
-    "(a reset broker, a recreated topic)",
-    ["state", "reason"],
-)
-
-#: ``reason`` label: the state names another cluster id.
-OTHER_CLUSTER = "other_cluster"
-#: ``reason`` label: the state claims offsets beyond the partition's end.
-BEYOND_LOG_END = "beyond_log_end"
 
 
 def new_embedded_cluster_id() -> str:

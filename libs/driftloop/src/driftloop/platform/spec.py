@@ -391,12 +391,16 @@ def _reference_problems_of_valid_parts(data: dict[str, Any]) -> list[tuple[tuple
             except ValidationError:
                 if isinstance(item, dict) and isinstance(item.get("name"), str):
                     invalid.add(item["name"])
-    partial = Spec.model_construct(**{k: tuple(v) for k, v in kept.items()})
-    problems = []
-    for (section, i, *rest), msg in partial.reference_problems():
+    partial = Spec.model_construct(
+        streams=tuple(kept["streams"]),
+        feature_views=tuple(kept["feature_views"]),
+        models=tuple(kept["models"]),
+    )
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    for (section, at, *rest), msg in partial.reference_problems():
         if msg.startswith("unknown ") and msg.rsplit(" ", 1)[-1].strip("'") in invalid:
             continue
-        problems.append(((section, index[section][i], *rest), msg))
+        problems.append(((section, index[str(section)][int(at)], *rest), msg))
     return problems
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 import structlog
 from prometheus_client import Counter
 
-from driftloop.platform.log_identity import BEYOND_LOG_END, OTHER_CLUSTER, STATE_REBUILDS
+from driftloop.platform.rebuilds import BEYOND_LOG_END, OTHER_CLUSTER, STATE_REBUILDS
 from driftloop_feature.domain.model import Record, Rejection, Vector
 from driftloop_feature.domain.partition import PartitionState
 from driftloop_feature.domain.views import CompiledView

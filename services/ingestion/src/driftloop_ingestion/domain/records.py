@@ -3,8 +3,9 @@ where each item came from. Plain data, no transport types."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 from typing import Any, NamedTuple
@@ -60,7 +61,7 @@ class GrpcOrigin(NamedTuple):
     peer: str
     method: str
     request_id: str
-    index: int
+    position: int  # index of the item in its request (``index`` would shadow tuple.index)
 
 
 Origin = KafkaOrigin | GrpcOrigin
@@ -85,10 +86,10 @@ def record_id_for(origin: Origin | None) -> str:
     return uuid.uuid4().hex
 
 
-def dead_letter_id(origin: Origin) -> str:
+def dead_letter_id(origin: Origin | None) -> str:
     """Event id of the dead letter for a rejected item: the same for a raw-topic
     record read again after a restart (so consumers can dedupe it), fresh for
-    each gRPC submission.
+    each gRPC submission (or an item of unknown origin).
 
     >>> a = dead_letter_id(KafkaOrigin("driftloop.records.raw", 1, 42))
     >>> a == dead_letter_id(KafkaOrigin("driftloop.records.raw", 1, 42))
@@ -124,7 +125,7 @@ class DeadLetter:
     field: str
     message: str
     origin: Origin | None
-    headers: dict[str, bytes] = field(default_factory=dict)
+    headers: dict[str, bytes] = dataclasses.field(default_factory=dict)
     is_label: bool = False
     caused_by: str = ""
 

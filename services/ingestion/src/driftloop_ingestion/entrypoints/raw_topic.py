@@ -61,8 +61,8 @@ def record_submission(
         try:
             sub = submission_from_input(RecordInput.FromString(value), stream, origin, max_bytes)
         except DecodeError as exc:
-            error = Rejected(Reason.MALFORMED, "", f"not a RecordInput: {exc}")
-            sub = Submission(original=value, stream=stream, error=error, origin=origin)
+            malformed = Rejected(Reason.MALFORMED, "", f"not a RecordInput: {exc}")
+            sub = Submission(original=value, stream=stream, error=malformed, origin=origin)
         sub.original = value
     else:
         payload, error = decode_json(value, max_bytes)

@@ -23,11 +23,12 @@ from driftloop_monitoring.service.monitor import Monitor
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+E = TypeVar("E", bound=Message)
 REGISTERED = ModelVersionRegistered.DESCRIPTOR.full_name
 ALIAS = AliasChanged.DESCRIPTOR.full_name
 
 
-def _parse(fn: Callable[[Message], T], event: Message) -> T:
+def _parse(fn: Callable[[E], T], event: E) -> T:
     try:
         return fn(event)
     except ValueError as exc:

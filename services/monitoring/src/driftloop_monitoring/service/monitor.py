@@ -28,7 +28,7 @@ from driftloop_monitoring.domain.model import (
 from driftloop_monitoring.domain.quality import QualityWindow, loss
 from driftloop_monitoring.domain.windowed import FeatureResult
 from driftloop_monitoring.service.drift import BELOW_GATE, DriftWatch
-from driftloop_monitoring.service.metrics import NullMetrics
+from driftloop_monitoring.service.metrics import Metrics, NullMetrics
 from driftloop_monitoring.service.policies import Policies
 from driftloop_monitoring.service.ports import StateStore
 from driftloop_monitoring.service.rollouts import Rollouts
@@ -56,7 +56,7 @@ class Monitor:
         store: StateStore,
         policies: Policies,
         *,
-        metrics: NullMetrics | None = None,
+        metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
         quality_window: int = 1000,
         recent_drift_kept: int = 20,
@@ -93,9 +93,12 @@ class Monitor:
         info = self.model(name).versions.get(self.model(name).champion)
         margin = self.policies.canary(name).margin
         watch = DriftWatch(name, info, self.policies.drift(name), margin=margin)
-        watch.on_window = lambda results: [
-            self.metrics.feature_drift(name, r.name, r.psi, r.statistic) for r in results
-        ]
+
+        def on_window(results: list[FeatureResult]) -> None:
+            for r in results:
+                self.metrics.feature_drift(name, r.name, r.psi, r.statistic)
+
+        watch.on_window = on_window
         return watch
 
     def on_version(self, info: VersionInfo) -> None:

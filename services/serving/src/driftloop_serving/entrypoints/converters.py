@@ -8,6 +8,7 @@ import numpy as np
 from google.protobuf import timestamp_pb2
 
 from driftloop.common.v1 import common_pb2
+from driftloop.platform.datatypes import DATATYPES
 from driftloop.platform.errors import InvalidArgument
 from driftloop.serving.v1 import admin_service_pb2, events_pb2
 from driftloop_serving.domain.models import ServedModel
@@ -18,19 +19,7 @@ from driftloop_serving.service.inference import InferInput, InferRequest, InferR
 from inference import grpc_predict_v2_pb2 as pb
 
 #: OIP datatype -> the typed-contents field carrying it.
-CONTENTS_FIELD = {
-    "BOOL": "bool_contents",
-    "INT8": "int_contents",
-    "INT16": "int_contents",
-    "INT32": "int_contents",
-    "INT64": "int64_contents",
-    "UINT8": "uint_contents",
-    "UINT16": "uint_contents",
-    "UINT32": "uint_contents",
-    "UINT64": "uint64_contents",
-    "FP32": "fp32_contents",
-    "FP64": "fp64_contents",
-}
+CONTENTS_FIELD = {d.oip: d.contents for d in DATATYPES if d.numpy and d.contents}
 DATATYPE_OF = {dtype: name for name, dtype in DTYPES.items()}
 
 ROLE_PB = {
@@ -42,7 +31,7 @@ MODE_PB = {
     Mode.CANARY: admin_service_pb2.TRAFFIC_MODE_CANARY,
     Mode.SHADOW: admin_service_pb2.TRAFFIC_MODE_SHADOW,
 }
-MODE_OF = {v: k for k, v in MODE_PB.items()}
+MODE_OF: dict[int, Mode] = {v: k for k, v in MODE_PB.items()}
 SOURCE_PB = {
     "grpc": events_pb2.PREDICTION_SOURCE_GRPC,
     "stream": events_pb2.PREDICTION_SOURCE_STREAM,

@@ -13,7 +13,8 @@ import numpy as np
 import structlog
 
 from driftloop.platform.errors import InvalidArgument, NotFound
-from driftloop.platform.spec import ModelSpec, Spec
+from driftloop.platform.spec import FeatureViewSpec, ModelSpec, Spec
+from driftloop_training.domain.dataset import Frame
 from driftloop_training.domain.debounce import Decision, decide
 from driftloop_training.domain.evaluation import (
     classification_metrics,
@@ -25,8 +26,10 @@ from driftloop_training.service.ports import (
     Registry,
     RunEvents,
     Scorer,
+    Store,
     Trainer,
     TrainJob,
+    VersionInfo,
 )
 from driftloop_training.service.profiling import training_profile
 from driftloop_training.service.promotion import decide_alias, registry_call
@@ -49,7 +52,7 @@ class Runs:
     def __init__(
         self,
         spec: Spec,
-        store,  # SqliteStore (duck-typed: the use cases only call its methods)
+        store: Store,
         registry: Registry,
         events: RunEvents,
         trainer: Trainer,
@@ -301,7 +304,7 @@ class Runs:
         )
         await self.events.completed(run, completion_id)
 
-    async def _reuse(self, run: Run, model: ModelSpec, view, frame) -> bool:
+    async def _reuse(self, run: Run, model: ModelSpec, view: FeatureViewSpec, frame: Frame) -> bool:
         """Make an earlier version that beats the champion on the whole
         post-drift window (none of them trained on it) the candidate."""
         champion = await registry_call(self.registry.aliased(model.name, "champion"))
@@ -326,13 +329,23 @@ class Runs:
         await self._complete(run, completion_id)
         return True
 
-    async def _evaluate(self, artifact: bytes, X, y, task: str) -> dict[str, float]:
+    async def _evaluate(
+        self, artifact: bytes, X: np.ndarray, y: np.ndarray, task: str
+    ) -> dict[str, float]:
         label, probabilities = await asyncio.to_thread(self.scorer.predict, artifact, X, task)
         if task == "classification":
             return classification_metrics(y, label, probabilities)
         return regression_metrics(y, label)
 
-    async def _champion_metrics(self, champion, view: str, version: int, X, y, task: str):
+    async def _champion_metrics(
+        self,
+        champion: VersionInfo,
+        view: str,
+        version: int,
+        X: np.ndarray,
+        y: np.ndarray,
+        task: str,
+    ) -> dict[str, float] | None:
         if champion.feature_view and (champion.feature_view, champion.feature_view_version) != (
             view,
             version,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import pickle
 import uuid
 import zipfile
@@ -40,7 +41,9 @@ from driftloop_registry.service.outbox import OutboxRelay
 from driftloop_registry.service.ports import PendingEvent
 from driftloop_registry.service.registry import Limits, Registry
 
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+POSTGRES_URL = os.environ.get(
+    "DRIFTLOOP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 MAX_ARTIFACT = 256 * 1024
 
 

@@ -24,7 +24,7 @@ from driftloop.platform.settings import ServiceSettings, SettingsError, load_set
 
 log = structlog.get_logger(__name__)
 
-Hook = Callable[[], Awaitable[None]]
+Hook = Callable[[], Awaitable[object]]
 
 
 class ServiceRuntime:

@@ -143,6 +143,30 @@ class LogSettings(BaseModel):
     )
 
 
+class ReplicaSettings(BaseModel):
+    """This process among the replicas of its service (``DRIFTLOOP_REPLICA_*``)."""
+
+    id: str = Field(
+        "",
+        pattern=r"^[A-Za-z0-9_.-]*$",
+        description="This replica's name among its service's replicas (e.g. the pod's "
+        "ordinal); it names its own local state and consumer groups where each replica "
+        "reads a whole topic. Empty: the only replica.",
+    )
+    leases_url: str = Field(
+        "",
+        description="Where the services that own work per model (training, monitoring) "
+        "keep their leases: postgresql://… (replicas on many machines) or sqlite:///path; "
+        "empty: SQLite at <data_dir>/leases.db (replicas on one machine).",
+    )
+    lease_ttl_s: float = Field(
+        10.0,
+        gt=0,
+        description="How long a lease lasts unrenewed: a replica that dies hands its "
+        "models over after at most this long. Holders renew at a third of it.",
+    )
+
+
 class ServiceSettings(BaseSettings):
     """Settings every service has. A service subclasses this and adds its own."""
 
@@ -158,6 +182,9 @@ class ServiceSettings(BaseSettings):
     grpc: GrpcSettings = Field(default_factory=GrpcSettings, description="gRPC server.")
     metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="Prometheus.")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
+    replica: ReplicaSettings = Field(
+        default_factory=ReplicaSettings, description="This replica among its service's."
+    )
     data_dir: Path = Field(
         Path("var"), description="Where the service keeps local state (databases, files)."
     )
@@ -189,6 +216,12 @@ class ServiceSettings(BaseSettings):
         description='host:port of other services by name (JSON, e.g. {"registry": '
         '"registry:50054"}); a service not named is at 127.0.0.1 on its default port.',
     )
+
+    @property
+    def local_dir(self) -> Path:
+        """Where this replica keeps state only it uses (``data_dir`` itself
+        when it is the only replica)."""
+        return self.data_dir / f"replica-{self.replica.id}" if self.replica.id else self.data_dir
 
     def address_of(self, service: str) -> str:
         """Where another driftloop service's gRPC server is."""

@@ -23,6 +23,7 @@ from driftloop_cli import health
 from driftloop_cli.models import models_app
 from driftloop_cli.state import RunState
 from driftloop_cli.supervisor import Child, Platform, StartError
+from driftloop_cli.topics import topics_app
 
 DEMO_SPEC = Path(__file__).parent / "specs" / "demo.yaml"
 
@@ -37,6 +38,7 @@ app = typer.Typer(
 events_app = typer.Typer(help="Read the platform's event topics.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 app.add_typer(models_app, name="models")
+app.add_typer(topics_app, name="topics")
 
 console = Console(stderr=True)
 out = Console()
@@ -191,11 +193,12 @@ def down(
 def status(
     json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Show each service's gRPC health. Exit 0 when all are SERVING."""
+    """Show each service's gRPC health. Exit 0 when all are SERVING. Services named
+    in DRIFTLOOP_SERVICE_ADDRESSES (compose, a cluster) are checked there."""
     settings = _settings()
     state = RunState.read(settings.data_dir)
     offset = state.port_offset if state else settings.port_offset
-    result = asyncio.run(health.check_all(offset))
+    result = asyncio.run(health.check_all(offset, addresses=settings.service_addresses))
     healthy = all(v["status"] == "SERVING" for v in result.values())
     if json_output:
         out.print_json(json.dumps({"healthy": healthy, "services": result}))

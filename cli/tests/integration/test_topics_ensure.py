@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from driftloop.platform.embedded import EmbeddedBroker, list_topics
+from driftloop.platform.embedded import TansuBroker, list_topics
 from driftloop.platform.settings import KafkaSettings
 from driftloop.platform.testing import free_port
 from driftloop.platform.topics import ALL
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 def empty_broker() -> Iterator[KafkaSettings]:
     port = free_port()
     settings = KafkaSettings(embedded_port=port)
-    broker = EmbeddedBroker(port, Path(tempfile.mkdtemp(prefix="driftloop-topics-")) / "b.log")
+    broker = TansuBroker(port, Path(tempfile.mkdtemp(prefix="driftloop-topics-")) / "b.log")
     broker.start()
     try:
         asyncio.run(broker.wait_ready(settings))

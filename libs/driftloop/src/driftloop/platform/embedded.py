@@ -148,6 +148,16 @@ def local_broker(
     return TansuBroker(settings.embedded_port, log_path)
 
 
+async def list_topics(settings: KafkaSettings) -> list[str]:
+    """The names of the topics the broker has."""
+    admin = AIOKafkaAdminClient(**aiokafka_options(settings), request_timeout_ms=5000)
+    await admin.start()
+    try:
+        return list(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
 async def ensure_topics(settings: KafkaSettings) -> list[str]:
     """Create every driftloop topic that does not exist yet, with the settings'
     partitions, replication and retention; return the new ones. Topics that

@@ -15,16 +15,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from driftloop.platform.settings import ServiceSettings, SettingsError, load_settings
 from driftloop.platform.spec import SpecError, load_spec
 from driftloop.platform.topics import ALL as TOPICS
 from driftloop.platform.topics import by_name
 from driftloop_cli import health
 from driftloop_cli.models import models_app
+from driftloop_cli.settings import DEMO_SPEC, cli_settings
 from driftloop_cli.state import RunState
 from driftloop_cli.supervisor import Child, Platform, StartError
-
-DEMO_SPEC = Path(__file__).parent / "specs" / "demo.yaml"
 
 app = typer.Typer(
     help="driftloop: an event-driven MLOps platform. Producer apps stream records in, "
@@ -55,14 +53,6 @@ def _quiet_libraries() -> None:
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
 
-def _settings() -> ServiceSettings:
-    try:
-        return load_settings(ServiceSettings)
-    except SettingsError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-
-
 @app.command()
 def up(
     spec: Annotated[
@@ -75,7 +65,7 @@ def up(
     """Start the broker (unless DRIFTLOOP_KAFKA_BOOTSTRAP names one) and all six
     services as processes; wait until every one is healthy, print the endpoints,
     and run until Ctrl-C or `driftloop down`, then stop everything gracefully."""
-    settings = _settings()
+    settings = cli_settings()
     try:
         load_spec(spec)
     except (SpecError, OSError) as exc:
@@ -171,7 +161,7 @@ def down(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the stop.")] = 60.0,
 ) -> None:
     """Stop a platform started with `driftloop up` (in another terminal)."""
-    settings = _settings()
+    settings = cli_settings()
     state = RunState.read(settings.data_dir)
     if state is None or not _alive(state.up_pid):
         console.print("driftloop is not running.")
@@ -192,7 +182,7 @@ def status(
     json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Show each service's gRPC health. Exit 0 when all are SERVING."""
-    settings = _settings()
+    settings = cli_settings()
     state = RunState.read(settings.data_dir)
     offset = state.port_offset if state else settings.port_offset
     result = asyncio.run(health.check_all(offset))
@@ -229,7 +219,7 @@ def events_tail(
     """Print events as JSON lines with their CloudEvents headers."""
     from driftloop_cli.tail import tail, to_line
 
-    settings = _settings()
+    settings = cli_settings()
     try:
         name = by_name(topic).name
     except KeyError as exc:

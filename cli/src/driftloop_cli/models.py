@@ -20,9 +20,9 @@ from rich.console import Console
 from rich.table import Table
 
 from driftloop.platform.envelope import new_id
-from driftloop.platform.settings import ServiceSettings, SettingsError, load_settings
 from driftloop.registry.v1 import registry_service_pb2 as pb
 from driftloop.registry.v1 import registry_service_pb2_grpc
+from driftloop_cli.settings import cli_settings
 
 models_app = typer.Typer(help="Model versions and aliases in the registry.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -42,11 +42,7 @@ CHUNK = 1024 * 1024
 
 class _Client:
     def __init__(self, address: str | None) -> None:
-        try:
-            settings = load_settings(ServiceSettings)
-        except SettingsError as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+        settings = cli_settings()
         self.address = address or settings.address_of("registry")
         token = settings.grpc.auth_token.get_secret_value()
         self.request_id = new_id()

@@ -19,6 +19,7 @@ from driftloop_cli.demo.report import write_report
 from driftloop_cli.demo.run import DemoConfig, DemoRun, run_demo, summary
 from driftloop_cli.demo.stream import DriftKind
 from driftloop_cli.health import check_all
+from driftloop_cli.settings import DEMO_SPEC, cli_settings
 from driftloop_cli.state import RunState
 from driftloop_cli.supervisor import Platform, StartError
 
@@ -53,9 +54,7 @@ def demo(
     Starts the embedded platform first unless `driftloop up` is running."""
     if drift not in ("abrupt", "gradual", "recurring", "none"):
         raise typer.BadParameter("drift must be abrupt, gradual, recurring or none")
-    from driftloop_cli.app import DEMO_SPEC, _settings
-
-    settings = _settings()
+    settings = cli_settings()
     config = DemoConfig(
         duration_s=duration,
         rate=rate,

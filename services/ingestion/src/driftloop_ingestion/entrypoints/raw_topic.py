@@ -20,7 +20,7 @@ from google.protobuf.message import DecodeError
 
 from driftloop.ingestion.v1.ingestion_service_pb2 import RecordInput
 from driftloop.platform import topics
-from driftloop.platform.bus import _safe_parse  # tolerant of non-UTF-8 headers
+from driftloop.platform.bus import safe_parse  # tolerant of non-UTF-8 headers
 from driftloop_ingestion.domain.records import KafkaOrigin, Reason, Rejected
 from driftloop_ingestion.entrypoints.converters import decode_json, submission_from_input
 from driftloop_ingestion.service.intake import RecordIntake, Submission
@@ -103,7 +103,7 @@ def register_raw_consumers(
         "max_records": settings.raw_batch_records,
         "auto_offset_reset": "earliest",
         "ack_policy": AckPolicy.NACK_ON_ERROR,
-        "parser": _safe_parse,
+        "parser": safe_parse,
         "decoder": lambda msg: msg.body,
     }
 

@@ -17,7 +17,7 @@ from driftloop.platform.errors import (
     ResourceExhausted,
     Unavailable,
 )
-from driftloop_serving.domain.models import Catalog, Loaded, ServedModel
+from driftloop_serving.domain.models import Catalog, Loaded, ServedModel, VersionInfo
 from driftloop_serving.domain.predictions import Scored
 from driftloop_serving.domain.routing import Role
 from driftloop_serving.service.predictions import PredictionSink
@@ -112,22 +112,7 @@ class Predictor:
         result = InferResult(
             request.model, loaded.version, role, request.id, self._select(by_name, request.outputs)
         )
-        first = feeds.get("input", next(iter(feeds.values())))
-        self.sink.record(
-            Scored(
-                "grpc",
-                request.id,
-                request.id,
-                request.entity_id,
-                loaded.info,
-                role,
-                (),
-                first,
-                by_name,
-                (time.perf_counter() - started) * 1000.0,
-                time.time(),
-            )
-        )
+        self._record(request, loaded.info, role, feeds, by_name, started)
         if shadow is not None:
             asyncio.get_running_loop().call_soon(self._mirror, shadow, feeds, request, rows)
         return result
@@ -205,20 +190,31 @@ class Predictor:
             return
         finally:
             shadow.release()
-        names = shadow.output_names
-        first = feeds.get("input", next(iter(feeds.values())))
+        by_name = dict(zip(shadow.output_names, outputs, strict=True))
+        self._record(request, shadow.info, Role.SHADOW, feeds, by_name, started)
+
+    def _record(
+        self,
+        request: InferRequest,
+        info: VersionInfo,
+        role: Role,
+        feeds: dict[str, np.ndarray],
+        outputs: dict[str, np.ndarray],
+        started: float,
+    ) -> None:
+        """Hand one gRPC scoring (the answer or its shadow) to the prediction sink."""
         self.sink.record(
             Scored(
-                "grpc",
-                request.id,
-                request.id,
-                request.entity_id,
-                shadow.info,
-                Role.SHADOW,
-                (),
-                first,
-                dict(zip(names, outputs, strict=True)),
-                (time.perf_counter() - started) * 1000.0,
-                time.time(),
+                source="grpc",
+                request_id=request.id,
+                record_id=request.id,
+                entity_id=request.entity_id,
+                info=info,
+                role=role,
+                feature_names=(),
+                features=feeds.get("input", next(iter(feeds.values()))),
+                outputs=outputs,
+                latency_ms=(time.perf_counter() - started) * 1000.0,
+                at=time.time(),
             )
         )

@@ -40,7 +40,6 @@ from driftloop_registry.service.outbox import OutboxRelay
 from driftloop_registry.service.ports import PendingEvent
 from driftloop_registry.service.registry import Limits, Registry
 
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 MAX_ARTIFACT = 256 * 1024
 
 
@@ -219,14 +218,14 @@ def database(request, tmp_path) -> Callable[[], Database]:
         if request.param == "sqlite":
             db = SqliteDatabase(tmp_path / "registry.db")
         else:
-            db = PostgresDatabase(POSTGRES_URL, schema)
+            db = PostgresDatabase(request.getfixturevalue("postgres_url"), schema)
         made.append(db)
         return db
 
     make.backend = request.param  # type: ignore[attr-defined]
     yield make
     if request.param == "postgresql":
-        PostgresDatabase(POSTGRES_URL, schema).drop_schema()
+        PostgresDatabase(request.getfixturevalue("postgres_url"), schema).drop_schema()
     for db in made:
         db.close()
 

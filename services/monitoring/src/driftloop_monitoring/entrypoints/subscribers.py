@@ -44,7 +44,10 @@ def register(
         monitor.flush()
 
     async def on_prediction(e: PredictionMade, ctx: EventContext) -> None:
-        await out.publish(monitor.on_prediction(_parse(converters.prediction_from, e)), ctx)
+        facts = []
+        for p in _parse(converters.predictions_from, e):
+            facts += monitor.on_prediction(p)
+        await out.publish(facts, ctx)
 
     async def on_label(e: LabelReceived, ctx: EventContext) -> None:
         await out.publish(monitor.on_label(_parse(converters.label_from, e)), ctx)

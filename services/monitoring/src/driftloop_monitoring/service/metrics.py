@@ -21,10 +21,16 @@ class Metrics(Protocol):
     def unmatched(self, what: str, n: int) -> None:
         return None
 
+    def unjoinable(self, model: str) -> None:
+        return None
+
     def feature_drift(self, model: str, feature: str, psi: float, statistic: float) -> None:
         return None
 
     def drift(self, model: str, kind: str, detector: str) -> None:
+        return None
+
+    def verdict(self, model: str, verdict: str) -> None:
         return None
 
     def canary(self, model: str, phase: str, share: float, cand: float, champ: float) -> None:

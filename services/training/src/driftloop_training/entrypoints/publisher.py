@@ -57,6 +57,7 @@ class BusRunEvents:
             champion_metrics=run.champion_metrics,
             champion_version=run.champion_version,
             snapshot_id=run.snapshot.snapshot_id if run.snapshot else "",
+            reused=run.reused,
         )
         await self.bus.publish(event, key=run.model)
 

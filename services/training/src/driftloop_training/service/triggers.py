@@ -53,6 +53,10 @@ class Triggers:
     async def tick(self) -> None:
         """One pass of the trigger loop over every model of the spec."""
         self.dataset.prune()
+        try:
+            await self.runs.adopt_orphans()
+        except Exception as exc:  # e.g. the lease database is away: next pass
+            log.warning("training.adopt_failed", error=repr(exc))
         for model in self.runs.spec.models:
             try:
                 await self._tick_model(model)

@@ -42,7 +42,7 @@ test-fast: setup test-servers  ## unit and component tests only
 test-servers:  ## install PostgreSQL and Redis when missing (the suite starts its own)
 	@scripts/test-servers.sh
 
-check: lint types imports buf-lint proto-check compose-check
+check: lint types imports buf-lint proto-check asyncapi-check compose-check
 
 lint: setup
 	$(RUN) ruff check .
@@ -53,6 +53,15 @@ types: setup  ## mypy over the platform library, the CLI and every service (conf
 
 imports: setup  ## the import contracts of .importlinter (layering, services apart)
 	$(RUN) lint-imports --no-cache
+
+asyncapi: setup  ## regenerate docs/asyncapi.yaml, .html and CONTRACTS.md's events table from the code
+	$(RUN) python scripts/gen_asyncapi.py docs
+
+asyncapi-check: setup  ## fail when the AsyncAPI document or the events table is stale
+	@tmp=$$(mktemp -d) && $(RUN) python scripts/gen_asyncapi.py $$tmp && \
+	for f in asyncapi.yaml asyncapi.html CONTRACTS.md; do \
+	  cmp -s $$tmp/$$f docs/$$f || { echo "stale: docs/$$f (run make asyncapi)"; exit 1; }; \
+	done && echo "AsyncAPI document is up to date"
 
 proto: setup  ## regenerate the Python stubs from proto/ into libs/
 	$(RUN) python scripts/gen_proto.py libs/driftloop/src

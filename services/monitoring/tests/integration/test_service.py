@@ -125,7 +125,7 @@ async def test_concept_drift_is_one_event_and_bad_input_is_dead_lettered(platfor
     [drift] = await p.events(start, topics.DRIFT.name, model, 1, timeout_s=60)
     assert drift.kind == mon.DRIFT_KIND_CONCEPT and drift.detector == "adwin"
     assert drift.meta.event_id == drift.drift_id == drift.meta.correlation_id
-    assert drift.model.version == 1 and drift.statistic > drift.threshold
+    assert drift.model.version == 1 and drift.statistic > drift.baseline
     # Every record is joined (count in == out), and still one drift event.
     await wait_for(lambda: labelled(p, model, 3000), timeout_s=30)
     h = await p.health(model)

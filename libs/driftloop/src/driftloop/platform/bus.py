@@ -141,9 +141,10 @@ def _headers(record: ConsumerRecord) -> dict[str, str]:
     return {k: v.decode("utf-8", "replace") for k, v in (record.headers or ()) if v is not None}
 
 
-async def _safe_parse(record: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
-    # faststream's own parser decodes header values strictly as UTF-8; make
-    # them safe first so a producer's binary header cannot wedge a partition.
+async def safe_parse(record: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """A faststream ``parser=``: faststream's own parser decodes header values
+    strictly as UTF-8; make them safe first so a producer's binary header
+    cannot wedge a partition."""
     records = record if isinstance(record, tuple) else (record,)
     for r in records:
         if r.headers and any(_bad_utf8(v) for _, v in r.headers):
@@ -422,7 +423,7 @@ def _register(
         # dead-letter publish failed, or an on_batch hook) seek back so the
         # batch is read again.
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        parser=_safe_parse,
+        parser=safe_parse,
         decoder=lambda msg: msg.body,
         title=f"{sub.group}:{sub.topic}",
     )

@@ -1,8 +1,9 @@
 """The gRPC server bootstrap every service uses: ``grpc.aio`` with health,
 reflection, size limits, optional TLS, and one interceptor that binds the
-request id to logs, checks the bearer token on write methods, applies a
-default deadline to unary calls, maps domain errors to status codes, and
-counts and times unary calls for Prometheus."""
+request id to logs, checks the bearer token on write methods (each RPC's
+access option in proto/, read by ``access``), applies a default deadline to
+unary calls, maps domain errors to status codes, and counts and times unary
+calls for Prometheus."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import Counter, Histogram
 
 from driftloop.platform import errors
+from driftloop.platform.access import READ, access_table
 from driftloop.platform.settings import GrpcSettings
 
 log = structlog.get_logger(__name__)
@@ -45,20 +47,6 @@ HANDLING = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 
-#: Method names that only read; everything else is a write (needs the token).
-READ_PREFIXES = (
-    "Get",
-    "List",
-    "Download",
-    "Check",
-    "Watch",
-    "Server",
-    "ModelReady",
-    "ModelMetadata",
-    "ModelInfer",
-    "ModelStreamInfer",
-)
-
 
 def status_of(exc: errors.DriftloopError) -> grpc.StatusCode:
     for cls in type(exc).__mro__:
@@ -67,15 +55,13 @@ def status_of(exc: errors.DriftloopError) -> grpc.StatusCode:
     return grpc.StatusCode.INTERNAL
 
 
-def is_read(method: str) -> bool:
-    """Whether a full method name (``/pkg.Service/Method``) is a read."""
-    return method.rsplit("/", 1)[-1].startswith(READ_PREFIXES)
-
-
 class EdgeInterceptor(grpc.aio.ServerInterceptor):
     """The one interceptor: request id, auth, default deadline, error mapping."""
 
-    def __init__(self, settings: GrpcSettings) -> None:
+    def __init__(self, settings: GrpcSettings, access: dict[str, int]) -> None:
+        # ``access`` (method -> READ/WRITE) is filled as services are added;
+        # a method missing from it counts as a write.
+        self._access = access
         token = settings.auth_token.get_secret_value()
         self._expected = f"Bearer {token}" if token else ""
         self._auth_reads = settings.auth_reads
@@ -92,7 +78,8 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):
         method = details.method
         cached = self._wrapped.get(method)
         if cached is None or cached[0] is not handler:
-            needs_auth = bool(self._expected) and (self._auth_reads or not is_read(method))
+            is_read = self._access.get(method) == READ
+            needs_auth = bool(self._expected) and (self._auth_reads or not is_read)
             cached = (handler, _wrap(handler, method, self._deadline), needs_auth)
             self._wrapped[method] = cached
         if cached[2]:
@@ -202,8 +189,9 @@ class GrpcServer:
         self.port = settings.port or default_port
         self.health = HealthServicer()
         self._names: list[str] = [reflection.SERVICE_NAME, "grpc.health.v1.Health"]
+        self.access = {m: a for name in self._names for m, a in access_table(name).items()}
         self.server = grpc.aio.server(
-            interceptors=[EdgeInterceptor(settings)],
+            interceptors=[EdgeInterceptor(settings, self.access)],
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
                 ("grpc.max_send_message_length", settings.max_message_bytes),
@@ -214,7 +202,10 @@ class GrpcServer:
 
     def add(self, register: Callable[[Any, Any], None], servicer: Any, *names: str) -> None:
         """``register`` is the generated ``add_XServicer_to_server``; ``names``
-        are the full service names, for reflection and health."""
+        are the full service names, for reflection, health and the access of
+        each RPC (see :mod:`driftloop.platform.access`)."""
+        for name in names:
+            self.access.update(access_table(name))
         register(servicer, self.server)
         self._names.extend(names)
 

@@ -117,7 +117,9 @@ class GrpcSettings(BaseModel):
         30.0, gt=0, description="Deadline for unary calls whose client set none."
     )
     auth_token: SecretStr = Field(
-        SecretStr(""), description="Bearer token required on write methods; empty: no auth."
+        SecretStr(""),
+        description="Bearer token required on write methods (ACCESS_WRITE in proto/); "
+        "empty: no auth.",
     )
     auth_reads: bool = Field(False, description="Require the token on read methods too.")
     tls_certfile: Path | None = Field(None, description="Server certificate; enables TLS.")

@@ -185,7 +185,6 @@ class DriftPolicy(_Strict):
     test_alpha: float = Field(0.01, gt=0, lt=1)
     window: int = Field(1000, ge=10)
     min_samples: int = Field(300, ge=10)
-    drifted_share: float = Field(0.5, gt=0, le=1)
     cooldown_s: float = Field(120.0, ge=0)
     label_wait_s: float = Field(3600.0, gt=0)
 

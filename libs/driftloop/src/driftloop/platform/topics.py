@@ -7,31 +7,88 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Topic:
+    """A topic; docs/asyncapi.yaml and docs/CONTRACTS.md's table are generated
+    from these (``make asyncapi``)."""
+
     name: str
     key: str
-    carries: tuple[str, ...]
+    carries: tuple[str, ...]  # protobuf message names, or a description
+    producers: tuple[str, ...] = ()
+    consumers: tuple[str, ...] = ()
 
 
 _P = "driftloop."
 
-RECORDS_RAW = Topic(_P + "records.raw", "entity id (any)", ("JSON or protobuf records from apps",))
-LABELS_RAW = Topic(_P + "labels.raw", "record id", ("JSON labels from apps",))
+RECORDS_RAW = Topic(
+    _P + "records.raw",
+    "entity id (any)",
+    ("JSON (or protobuf `RecordInput`) from apps",),
+    ("producer apps",),
+    ("ingestion",),
+)
+LABELS_RAW = Topic(
+    _P + "labels.raw",
+    "record id",
+    ('JSON labels `{"id","label","label_time"?, "stream"}`',),
+    ("producer apps",),
+    ("ingestion",),
+)
 RECORDS_VALIDATED = Topic(
-    _P + "records.validated", "entity id", ("driftloop.ingestion.v1.RecordValidated",)
+    _P + "records.validated",
+    "entity id",
+    ("driftloop.ingestion.v1.RecordValidated",),
+    ("ingestion",),
+    ("feature",),
 )
 RECORDS_DEADLETTER = Topic(
-    _P + "records.deadletter", "stream", ("driftloop.ingestion.v1.RecordDeadLettered",)
+    _P + "records.deadletter",
+    "stream",
+    ("driftloop.ingestion.v1.RecordDeadLettered",),
+    ("ingestion", "feature"),
+    ("ops",),
 )
-LABELS = Topic(_P + "labels", "record id", ("driftloop.ingestion.v1.LabelReceived",))
-ALERTS = Topic(_P + "alerts", "stream", ("driftloop.ingestion.v1.BadRecordRateExceeded",))
-FEATURES = Topic(_P + "features", "entity id", ("driftloop.feature.v1.FeatureVectorComputed",))
-PREDICTIONS = Topic(_P + "predictions", "model name", ("driftloop.serving.v1.PredictionMade",))
+LABELS = Topic(
+    _P + "labels",
+    "record id",
+    ("driftloop.ingestion.v1.LabelReceived",),
+    ("ingestion",),
+    ("training", "monitoring"),
+)
+ALERTS = Topic(
+    _P + "alerts",
+    "stream",
+    ("driftloop.ingestion.v1.BadRecordRateExceeded",),
+    ("ingestion",),
+    ("ops",),
+)
+FEATURES = Topic(
+    _P + "features",
+    "entity id",
+    ("driftloop.feature.v1.FeatureVectorComputed",),
+    ("feature",),
+    ("serving", "training", "monitoring"),
+)
+PREDICTIONS = Topic(
+    _P + "predictions",
+    "model name",
+    ("driftloop.serving.v1.PredictionMade",),
+    ("serving",),
+    ("monitoring",),
+)
 SERVING = Topic(
     _P + "serving",
     "model name",
     ("driftloop.serving.v1.ModelLoaded", "driftloop.serving.v1.ModelLoadFailed"),
+    ("serving",),
+    ("ops",),
 )
-DRIFT = Topic(_P + "drift", "model name", ("driftloop.monitoring.v1.DriftDetected",))
+DRIFT = Topic(
+    _P + "drift",
+    "model name",
+    ("driftloop.monitoring.v1.DriftDetected",),
+    ("monitoring",),
+    ("training",),
+)
 TRAINING = Topic(
     _P + "training",
     "model name",
@@ -41,11 +98,15 @@ TRAINING = Topic(
         "driftloop.training.v1.TrainingCompleted",
         "driftloop.training.v1.TrainingFailed",
     ),
+    ("training",),
+    ("ops",),
 )
 MODELS = Topic(
     _P + "models",
     "model name",
     ("driftloop.registry.v1.ModelVersionRegistered", "driftloop.registry.v1.AliasChanged"),
+    ("registry",),
+    ("serving", "monitoring", "training"),
 )
 ROLLOUTS = Topic(
     _P + "rollouts",
@@ -56,8 +117,16 @@ ROLLOUTS = Topic(
         "driftloop.monitoring.v1.RolloutDecided",
         "driftloop.monitoring.v1.RolloutCompleted",
     ),
+    ("monitoring",),
+    ("serving", "registry"),
 )
-DEADLETTER = Topic(_P + "deadletter", "original topic", ("driftloop.bus.v1.EventDeadLettered",))
+DEADLETTER = Topic(
+    _P + "deadletter",
+    "original topic",
+    ("driftloop.bus.v1.EventDeadLettered",),
+    ("any consumer (the bus)",),
+    ("ops",),
+)
 
 ALL: tuple[Topic, ...] = (
     RECORDS_RAW,

@@ -64,20 +64,6 @@ def vector_to_proto(vector: Vector) -> FeatureVectorComputed:
     return event
 
 
-def vector_from_proto(event: FeatureVectorComputed) -> Vector:
-    return Vector(
-        event_id=event.meta.event_id,
-        record_id=event.record_id,
-        stream=event.stream,
-        entity_id=event.entity_id,
-        event_time_ns=event.event_time.ToNanoseconds(),
-        view=event.view,
-        view_version=event.view_version,
-        names=tuple(event.feature_names),
-        values=tuple(event.values),
-    )
-
-
 def rejection_to_proto(rejection: Rejection) -> RecordDeadLettered:
     original = rejection.record.original
     event = RecordDeadLettered(

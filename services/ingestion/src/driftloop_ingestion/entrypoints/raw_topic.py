@@ -21,7 +21,7 @@ from driftloop.ingestion.v1.ingestion_service_pb2 import RecordInput
 from driftloop.platform import topics
 from driftloop.platform.bus import (
     EventBus,
-    _safe_parse,  # tolerant of non-UTF-8 headers
+    safe_parse,  # tolerant of non-UTF-8 headers
 )
 from driftloop_ingestion.domain.records import KafkaOrigin, Reason, Rejected
 from driftloop_ingestion.entrypoints.converters import decode_json, submission_from_input
@@ -111,7 +111,7 @@ def register_raw_consumers(
         "max_records": settings.raw_batch_records,
         "auto_offset_reset": "earliest",
         "ack_policy": AckPolicy.NACK_ON_ERROR,
-        "parser": _safe_parse,
+        "parser": safe_parse,
         "decoder": lambda msg: msg.body,
     }
 

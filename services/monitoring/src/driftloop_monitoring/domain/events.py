@@ -16,8 +16,8 @@ class DriftFound:
     version: int
     kind: str  # concept, data, prediction
     detector: str
-    statistic: float
-    threshold: float
+    statistic: float  # streaming: the mean after the change; windowed: the PSI
+    threshold: float  # windowed: the PSI threshold passed; 0 for streaming drift
     change_started_at: float
     change_started_position: int
     window_start: float
@@ -25,6 +25,7 @@ class DriftFound:
     window_samples: int
     features: tuple[FeatureResult, ...] = ()
     dataset_drift_share: float = 0.0
+    baseline: float = 0.0  # streaming: the mean before the change
 
 
 @dataclass(frozen=True)

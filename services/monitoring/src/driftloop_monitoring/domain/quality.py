@@ -11,8 +11,6 @@ from collections import deque
 from driftloop_monitoring.domain.model import Joined
 
 EPS = 1e-15
-#: Metrics where larger is better; the others are losses.
-HIGHER_IS_BETTER = {"accuracy", "roc_auc"}
 
 
 def prob_of_label(j: Joined) -> float:

@@ -160,6 +160,7 @@ def drift_to_proto(d: DriftFound, meta: common_pb2.EventMeta) -> mon_pb2.DriftDe
         detector=d.detector,
         statistic=d.statistic,
         threshold=d.threshold,
+        baseline=d.baseline,
         features=[_feature(r) for r in d.features],
         change_started_at=_ts(d.change_started_at),
         change_started_position=d.change_started_position,

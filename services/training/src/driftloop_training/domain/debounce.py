@@ -13,8 +13,6 @@ from datetime import datetime, timedelta
 
 from driftloop_training.domain.runs import Run, Trigger
 
-AUTOMATIC = (Trigger.DRIFT, Trigger.SCHEDULE, Trigger.LABEL_COUNT, Trigger.INITIAL)
-
 
 @dataclass(frozen=True)
 class Decision:

@@ -22,29 +22,34 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from driftloop.common.v1 import access_pb2 as driftloop_dot_common_dot_v1_dot_access__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*driftloop/feature/v1/feature_service.proto\x12\x14\x64riftloop.feature.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n\x18GetOnlineFeaturesRequest\x12\x0c\n\x04view\x18\x01 \x01(\t\x12\x12\n\nentity_ids\x18\x02 \x03(\t\"\xab\x01\n\x0cOnlineVector\x12\x11\n\tentity_id\x18\x01 \x01(\t\x12\r\n\x05\x66ound\x18\x02 \x01(\x08\x12\x0e\n\x06values\x18\x03 \x03(\x01\x12.\n\nevent_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x03\x61ge\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\trecord_id\x18\x06 \x01(\t\"\x8b\x01\n\x19GetOnlineFeaturesResponse\x12\x0c\n\x04view\x18\x01 \x01(\t\x12\x14\n\x0cview_version\x18\x02 \x01(\x05\x12\x15\n\rfeature_names\x18\x03 \x03(\t\x12\x33\n\x07vectors\x18\x04 \x03(\x0b\x32\".driftloop.feature.v1.OnlineVector\"W\n\x0f\x46\x65\x61tureViewInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x0e\n\x06stream\x18\x03 \x01(\t\x12\x15\n\rfeature_names\x18\x04 \x03(\t\"\x19\n\x17ListFeatureViewsRequest\"P\n\x18ListFeatureViewsResponse\x12\x34\n\x05views\x18\x01 \x03(\x0b\x32%.driftloop.feature.v1.FeatureViewInfo2\xf9\x01\n\x0e\x46\x65\x61tureService\x12t\n\x11GetOnlineFeatures\x12..driftloop.feature.v1.GetOnlineFeaturesRequest\x1a/.driftloop.feature.v1.GetOnlineFeaturesResponse\x12q\n\x10ListFeatureViews\x12-.driftloop.feature.v1.ListFeatureViewsRequest\x1a..driftloop.feature.v1.ListFeatureViewsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*driftloop/feature/v1/feature_service.proto\x12\x14\x64riftloop.feature.v1\x1a driftloop/common/v1/access.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n\x18GetOnlineFeaturesRequest\x12\x0c\n\x04view\x18\x01 \x01(\t\x12\x12\n\nentity_ids\x18\x02 \x03(\t\"\xab\x01\n\x0cOnlineVector\x12\x11\n\tentity_id\x18\x01 \x01(\t\x12\r\n\x05\x66ound\x18\x02 \x01(\x08\x12\x0e\n\x06values\x18\x03 \x03(\x01\x12.\n\nevent_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x03\x61ge\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\trecord_id\x18\x06 \x01(\t\"\x8b\x01\n\x19GetOnlineFeaturesResponse\x12\x0c\n\x04view\x18\x01 \x01(\t\x12\x14\n\x0cview_version\x18\x02 \x01(\x05\x12\x15\n\rfeature_names\x18\x03 \x03(\t\x12\x33\n\x07vectors\x18\x04 \x03(\x0b\x32\".driftloop.feature.v1.OnlineVector\"W\n\x0f\x46\x65\x61tureViewInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x0e\n\x06stream\x18\x03 \x01(\t\x12\x15\n\rfeature_names\x18\x04 \x03(\t\"\x19\n\x17ListFeatureViewsRequest\"P\n\x18ListFeatureViewsResponse\x12\x34\n\x05views\x18\x01 \x03(\x0b\x32%.driftloop.feature.v1.FeatureViewInfo2\x85\x02\n\x0e\x46\x65\x61tureService\x12z\n\x11GetOnlineFeatures\x12..driftloop.feature.v1.GetOnlineFeaturesRequest\x1a/.driftloop.feature.v1.GetOnlineFeaturesResponse\"\x04\x88\xb5\x18\x01\x12w\n\x10ListFeatureViews\x12-.driftloop.feature.v1.ListFeatureViewsRequest\x1a..driftloop.feature.v1.ListFeatureViewsResponse\"\x04\x88\xb5\x18\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'driftloop.feature.v1.feature_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETONLINEFEATURESREQUEST']._serialized_start=133
-  _globals['_GETONLINEFEATURESREQUEST']._serialized_end=193
-  _globals['_ONLINEVECTOR']._serialized_start=196
-  _globals['_ONLINEVECTOR']._serialized_end=367
-  _globals['_GETONLINEFEATURESRESPONSE']._serialized_start=370
-  _globals['_GETONLINEFEATURESRESPONSE']._serialized_end=509
-  _globals['_FEATUREVIEWINFO']._serialized_start=511
-  _globals['_FEATUREVIEWINFO']._serialized_end=598
-  _globals['_LISTFEATUREVIEWSREQUEST']._serialized_start=600
-  _globals['_LISTFEATUREVIEWSREQUEST']._serialized_end=625
-  _globals['_LISTFEATUREVIEWSRESPONSE']._serialized_start=627
-  _globals['_LISTFEATUREVIEWSRESPONSE']._serialized_end=707
-  _globals['_FEATURESERVICE']._serialized_start=710
-  _globals['_FEATURESERVICE']._serialized_end=959
+  _globals['_FEATURESERVICE'].methods_by_name['GetOnlineFeatures']._loaded_options = None
+  _globals['_FEATURESERVICE'].methods_by_name['GetOnlineFeatures']._serialized_options = b'\210\265\030\001'
+  _globals['_FEATURESERVICE'].methods_by_name['ListFeatureViews']._loaded_options = None
+  _globals['_FEATURESERVICE'].methods_by_name['ListFeatureViews']._serialized_options = b'\210\265\030\001'
+  _globals['_GETONLINEFEATURESREQUEST']._serialized_start=167
+  _globals['_GETONLINEFEATURESREQUEST']._serialized_end=227
+  _globals['_ONLINEVECTOR']._serialized_start=230
+  _globals['_ONLINEVECTOR']._serialized_end=401
+  _globals['_GETONLINEFEATURESRESPONSE']._serialized_start=404
+  _globals['_GETONLINEFEATURESRESPONSE']._serialized_end=543
+  _globals['_FEATUREVIEWINFO']._serialized_start=545
+  _globals['_FEATUREVIEWINFO']._serialized_end=632
+  _globals['_LISTFEATUREVIEWSREQUEST']._serialized_start=634
+  _globals['_LISTFEATUREVIEWSREQUEST']._serialized_end=659
+  _globals['_LISTFEATUREVIEWSRESPONSE']._serialized_start=661
+  _globals['_LISTFEATUREVIEWSRESPONSE']._serialized_end=741
+  _globals['_FEATURESERVICE']._serialized_start=744
+  _globals['_FEATURESERVICE']._serialized_end=1005
 # @@protoc_insertion_point(module_scope)

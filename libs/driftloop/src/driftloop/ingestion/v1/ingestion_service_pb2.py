@@ -22,12 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from driftloop.common.v1 import access_pb2 as driftloop_dot_common_dot_v1_dot_access__pb2
 from driftloop.common.v1 import common_pb2 as driftloop_dot_common_dot_v1_dot_common__pb2
 from driftloop.ingestion.v1 import events_pb2 as driftloop_dot_ingestion_dot_v1_dot_events__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.driftloop/ingestion/v1/ingestion_service.proto\x12\x16\x64riftloop.ingestion.v1\x1a driftloop/common/v1/common.proto\x1a#driftloop/ingestion/v1/events.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb8\x01\n\tFieldSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12/\n\x04type\x18\x02 \x01(\x0e\x32!.driftloop.ingestion.v1.FieldType\x12\x10\n\x08required\x18\x03 \x01(\x08\x12\x10\n\x03min\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x03max\x18\x05 \x01(\x01H\x01\x88\x01\x01\x12\x12\n\nmax_length\x18\x06 \x01(\x05\x12\x12\n\ncategories\x18\x07 \x03(\tB\x06\n\x04_minB\x06\n\x04_max\"\xd4\x01\n\x0cStreamSchema\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x31\n\x06\x66ields\x18\x03 \x03(\x0b\x32!.driftloop.ingestion.v1.FieldSpec\x12\x14\n\x0c\x65ntity_field\x18\x04 \x01(\t\x12\x18\n\x10\x65vent_time_field\x18\x05 \x01(\t\x12\x10\n\x08id_field\x18\x06 \x01(\t\x12\x30\n\x05label\x18\x07 \x01(\x0b\x32!.driftloop.ingestion.v1.FieldSpec\"m\n\x0bRecordInput\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x04json\x18\x02 \x01(\tH\x00\x12\x37\n\x06\x66ields\x18\x03 \x01(\x0b\x32%.driftloop.ingestion.v1.FieldsPayloadH\x00\x42\t\n\x07payload\"\x9d\x01\n\rFieldsPayload\x12\x41\n\x06values\x18\x01 \x03(\x0b\x32\x31.driftloop.ingestion.v1.FieldsPayload.ValuesEntry\x1aI\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x05value\x18\x02 \x01(\x0b\x32\x1a.driftloop.common.v1.Value:\x02\x38\x01\"\\\n\x14IngestRecordsRequest\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x34\n\x07records\x18\x02 \x03(\x0b\x32#.driftloop.ingestion.v1.RecordInput\"\xbb\x01\n\x0cRecordResult\x12\r\n\x05index\x18\x01 \x01(\x03\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x34\n\x06status\x18\x03 \x01(\x0e\x32$.driftloop.ingestion.v1.RecordStatus\x12\x34\n\x06reason\x18\x04 \x01(\x0e\x32$.driftloop.ingestion.v1.RejectReason\x12\x0f\n\x07message\x18\x05 \x01(\t\x12\r\n\x05\x66ield\x18\x06 \x01(\t\"\x86\x01\n\x15IngestRecordsResponse\x12\x35\n\x07results\x18\x01 \x03(\x0b\x32$.driftloop.ingestion.v1.RecordResult\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x03\x12\x10\n\x08rejected\x18\x03 \x01(\x03\x12\x12\n\nduplicates\x18\x04 \x01(\x03\"s\n\nLabelInput\x12\n\n\x02id\x18\x01 \x01(\t\x12)\n\x05label\x18\x02 \x01(\x0b\x32\x1a.driftloop.common.v1.Value\x12.\n\nlabel_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Y\n\x13SubmitLabelsRequest\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x32\n\x06labels\x18\x02 \x03(\x0b\x32\".driftloop.ingestion.v1.LabelInput\"q\n\x14SubmitLabelsResponse\x12\x35\n\x07results\x18\x01 \x03(\x0b\x32$.driftloop.ingestion.v1.RecordResult\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x03\x12\x10\n\x08rejected\x18\x03 \x01(\x03\"M\n\x15RegisterStreamRequest\x12\x34\n\x06schema\x18\x01 \x01(\x0b\x32$.driftloop.ingestion.v1.StreamSchema\"c\n\x16RegisterStreamResponse\x12\x34\n\x06schema\x18\x01 \x01(\x0b\x32$.driftloop.ingestion.v1.StreamSchema\x12\x13\n\x0bnew_version\x18\x02 \x01(\x08\"1\n\x10GetStreamRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\"\x14\n\x12ListStreamsRequest\"L\n\x13ListStreamsResponse\x12\x35\n\x07streams\x18\x01 \x03(\x0b\x32$.driftloop.ingestion.v1.StreamSchema*\xb3\x01\n\tFieldType\x12\x1a\n\x16\x46IELD_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x46IELD_TYPE_FLOAT\x10\x01\x12\x12\n\x0e\x46IELD_TYPE_INT\x10\x02\x12\x13\n\x0f\x46IELD_TYPE_BOOL\x10\x03\x12\x15\n\x11\x46IELD_TYPE_STRING\x10\x04\x12\x1a\n\x16\x46IELD_TYPE_CATEGORICAL\x10\x05\x12\x18\n\x14\x46IELD_TYPE_TIMESTAMP\x10\x06*\x82\x01\n\x0cRecordStatus\x12\x1d\n\x19RECORD_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16RECORD_STATUS_ACCEPTED\x10\x01\x12\x1a\n\x16RECORD_STATUS_REJECTED\x10\x02\x12\x1b\n\x17RECORD_STATUS_DUPLICATE\x10\x03\x32\x91\x05\n\x10IngestionService\x12l\n\rIngestRecords\x12,.driftloop.ingestion.v1.IngestRecordsRequest\x1a-.driftloop.ingestion.v1.IngestRecordsResponse\x12n\n\rStreamRecords\x12,.driftloop.ingestion.v1.IngestRecordsRequest\x1a-.driftloop.ingestion.v1.IngestRecordsResponse(\x01\x12i\n\x0cSubmitLabels\x12+.driftloop.ingestion.v1.SubmitLabelsRequest\x1a,.driftloop.ingestion.v1.SubmitLabelsResponse\x12o\n\x0eRegisterStream\x12-.driftloop.ingestion.v1.RegisterStreamRequest\x1a..driftloop.ingestion.v1.RegisterStreamResponse\x12[\n\tGetStream\x12(.driftloop.ingestion.v1.GetStreamRequest\x1a$.driftloop.ingestion.v1.StreamSchema\x12\x66\n\x0bListStreams\x12*.driftloop.ingestion.v1.ListStreamsRequest\x1a+.driftloop.ingestion.v1.ListStreamsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.driftloop/ingestion/v1/ingestion_service.proto\x12\x16\x64riftloop.ingestion.v1\x1a driftloop/common/v1/access.proto\x1a driftloop/common/v1/common.proto\x1a#driftloop/ingestion/v1/events.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb8\x01\n\tFieldSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12/\n\x04type\x18\x02 \x01(\x0e\x32!.driftloop.ingestion.v1.FieldType\x12\x10\n\x08required\x18\x03 \x01(\x08\x12\x10\n\x03min\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x03max\x18\x05 \x01(\x01H\x01\x88\x01\x01\x12\x12\n\nmax_length\x18\x06 \x01(\x05\x12\x12\n\ncategories\x18\x07 \x03(\tB\x06\n\x04_minB\x06\n\x04_max\"\xd4\x01\n\x0cStreamSchema\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x31\n\x06\x66ields\x18\x03 \x03(\x0b\x32!.driftloop.ingestion.v1.FieldSpec\x12\x14\n\x0c\x65ntity_field\x18\x04 \x01(\t\x12\x18\n\x10\x65vent_time_field\x18\x05 \x01(\t\x12\x10\n\x08id_field\x18\x06 \x01(\t\x12\x30\n\x05label\x18\x07 \x01(\x0b\x32!.driftloop.ingestion.v1.FieldSpec\"m\n\x0bRecordInput\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x04json\x18\x02 \x01(\tH\x00\x12\x37\n\x06\x66ields\x18\x03 \x01(\x0b\x32%.driftloop.ingestion.v1.FieldsPayloadH\x00\x42\t\n\x07payload\"\x9d\x01\n\rFieldsPayload\x12\x41\n\x06values\x18\x01 \x03(\x0b\x32\x31.driftloop.ingestion.v1.FieldsPayload.ValuesEntry\x1aI\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x05value\x18\x02 \x01(\x0b\x32\x1a.driftloop.common.v1.Value:\x02\x38\x01\"\\\n\x14IngestRecordsRequest\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x34\n\x07records\x18\x02 \x03(\x0b\x32#.driftloop.ingestion.v1.RecordInput\"\xbb\x01\n\x0cRecordResult\x12\r\n\x05index\x18\x01 \x01(\x03\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x34\n\x06status\x18\x03 \x01(\x0e\x32$.driftloop.ingestion.v1.RecordStatus\x12\x34\n\x06reason\x18\x04 \x01(\x0e\x32$.driftloop.ingestion.v1.RejectReason\x12\x0f\n\x07message\x18\x05 \x01(\t\x12\r\n\x05\x66ield\x18\x06 \x01(\t\"\x86\x01\n\x15IngestRecordsResponse\x12\x35\n\x07results\x18\x01 \x03(\x0b\x32$.driftloop.ingestion.v1.RecordResult\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x03\x12\x10\n\x08rejected\x18\x03 \x01(\x03\x12\x12\n\nduplicates\x18\x04 \x01(\x03\"s\n\nLabelInput\x12\n\n\x02id\x18\x01 \x01(\t\x12)\n\x05label\x18\x02 \x01(\x0b\x32\x1a.driftloop.common.v1.Value\x12.\n\nlabel_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Y\n\x13SubmitLabelsRequest\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x32\n\x06labels\x18\x02 \x03(\x0b\x32\".driftloop.ingestion.v1.LabelInput\"q\n\x14SubmitLabelsResponse\x12\x35\n\x07results\x18\x01 \x03(\x0b\x32$.driftloop.ingestion.v1.RecordResult\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x03\x12\x10\n\x08rejected\x18\x03 \x01(\x03\"M\n\x15RegisterStreamRequest\x12\x34\n\x06schema\x18\x01 \x01(\x0b\x32$.driftloop.ingestion.v1.StreamSchema\"c\n\x16RegisterStreamResponse\x12\x34\n\x06schema\x18\x01 \x01(\x0b\x32$.driftloop.ingestion.v1.StreamSchema\x12\x13\n\x0bnew_version\x18\x02 \x01(\x08\"1\n\x10GetStreamRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\"\x14\n\x12ListStreamsRequest\"L\n\x13ListStreamsResponse\x12\x35\n\x07streams\x18\x01 \x03(\x0b\x32$.driftloop.ingestion.v1.StreamSchema*\xb3\x01\n\tFieldType\x12\x1a\n\x16\x46IELD_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x46IELD_TYPE_FLOAT\x10\x01\x12\x12\n\x0e\x46IELD_TYPE_INT\x10\x02\x12\x13\n\x0f\x46IELD_TYPE_BOOL\x10\x03\x12\x15\n\x11\x46IELD_TYPE_STRING\x10\x04\x12\x1a\n\x16\x46IELD_TYPE_CATEGORICAL\x10\x05\x12\x18\n\x14\x46IELD_TYPE_TIMESTAMP\x10\x06*\x82\x01\n\x0cRecordStatus\x12\x1d\n\x19RECORD_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16RECORD_STATUS_ACCEPTED\x10\x01\x12\x1a\n\x16RECORD_STATUS_REJECTED\x10\x02\x12\x1b\n\x17RECORD_STATUS_DUPLICATE\x10\x03\x32\xb5\x05\n\x10IngestionService\x12r\n\rIngestRecords\x12,.driftloop.ingestion.v1.IngestRecordsRequest\x1a-.driftloop.ingestion.v1.IngestRecordsResponse\"\x04\x88\xb5\x18\x02\x12t\n\rStreamRecords\x12,.driftloop.ingestion.v1.IngestRecordsRequest\x1a-.driftloop.ingestion.v1.IngestRecordsResponse\"\x04\x88\xb5\x18\x02(\x01\x12o\n\x0cSubmitLabels\x12+.driftloop.ingestion.v1.SubmitLabelsRequest\x1a,.driftloop.ingestion.v1.SubmitLabelsResponse\"\x04\x88\xb5\x18\x02\x12u\n\x0eRegisterStream\x12-.driftloop.ingestion.v1.RegisterStreamRequest\x1a..driftloop.ingestion.v1.RegisterStreamResponse\"\x04\x88\xb5\x18\x02\x12\x61\n\tGetStream\x12(.driftloop.ingestion.v1.GetStreamRequest\x1a$.driftloop.ingestion.v1.StreamSchema\"\x04\x88\xb5\x18\x01\x12l\n\x0bListStreams\x12*.driftloop.ingestion.v1.ListStreamsRequest\x1a+.driftloop.ingestion.v1.ListStreamsResponse\"\x04\x88\xb5\x18\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,42 +37,54 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_FIELDSPAYLOAD_VALUESENTRY']._loaded_options = None
   _globals['_FIELDSPAYLOAD_VALUESENTRY']._serialized_options = b'8\001'
-  _globals['_FIELDTYPE']._serialized_start=1927
-  _globals['_FIELDTYPE']._serialized_end=2106
-  _globals['_RECORDSTATUS']._serialized_start=2109
-  _globals['_RECORDSTATUS']._serialized_end=2239
-  _globals['_FIELDSPEC']._serialized_start=179
-  _globals['_FIELDSPEC']._serialized_end=363
-  _globals['_STREAMSCHEMA']._serialized_start=366
-  _globals['_STREAMSCHEMA']._serialized_end=578
-  _globals['_RECORDINPUT']._serialized_start=580
-  _globals['_RECORDINPUT']._serialized_end=689
-  _globals['_FIELDSPAYLOAD']._serialized_start=692
-  _globals['_FIELDSPAYLOAD']._serialized_end=849
-  _globals['_FIELDSPAYLOAD_VALUESENTRY']._serialized_start=776
-  _globals['_FIELDSPAYLOAD_VALUESENTRY']._serialized_end=849
-  _globals['_INGESTRECORDSREQUEST']._serialized_start=851
-  _globals['_INGESTRECORDSREQUEST']._serialized_end=943
-  _globals['_RECORDRESULT']._serialized_start=946
-  _globals['_RECORDRESULT']._serialized_end=1133
-  _globals['_INGESTRECORDSRESPONSE']._serialized_start=1136
-  _globals['_INGESTRECORDSRESPONSE']._serialized_end=1270
-  _globals['_LABELINPUT']._serialized_start=1272
-  _globals['_LABELINPUT']._serialized_end=1387
-  _globals['_SUBMITLABELSREQUEST']._serialized_start=1389
-  _globals['_SUBMITLABELSREQUEST']._serialized_end=1478
-  _globals['_SUBMITLABELSRESPONSE']._serialized_start=1480
-  _globals['_SUBMITLABELSRESPONSE']._serialized_end=1593
-  _globals['_REGISTERSTREAMREQUEST']._serialized_start=1595
-  _globals['_REGISTERSTREAMREQUEST']._serialized_end=1672
-  _globals['_REGISTERSTREAMRESPONSE']._serialized_start=1674
-  _globals['_REGISTERSTREAMRESPONSE']._serialized_end=1773
-  _globals['_GETSTREAMREQUEST']._serialized_start=1775
-  _globals['_GETSTREAMREQUEST']._serialized_end=1824
-  _globals['_LISTSTREAMSREQUEST']._serialized_start=1826
-  _globals['_LISTSTREAMSREQUEST']._serialized_end=1846
-  _globals['_LISTSTREAMSRESPONSE']._serialized_start=1848
-  _globals['_LISTSTREAMSRESPONSE']._serialized_end=1924
-  _globals['_INGESTIONSERVICE']._serialized_start=2242
-  _globals['_INGESTIONSERVICE']._serialized_end=2899
+  _globals['_INGESTIONSERVICE'].methods_by_name['IngestRecords']._loaded_options = None
+  _globals['_INGESTIONSERVICE'].methods_by_name['IngestRecords']._serialized_options = b'\210\265\030\002'
+  _globals['_INGESTIONSERVICE'].methods_by_name['StreamRecords']._loaded_options = None
+  _globals['_INGESTIONSERVICE'].methods_by_name['StreamRecords']._serialized_options = b'\210\265\030\002'
+  _globals['_INGESTIONSERVICE'].methods_by_name['SubmitLabels']._loaded_options = None
+  _globals['_INGESTIONSERVICE'].methods_by_name['SubmitLabels']._serialized_options = b'\210\265\030\002'
+  _globals['_INGESTIONSERVICE'].methods_by_name['RegisterStream']._loaded_options = None
+  _globals['_INGESTIONSERVICE'].methods_by_name['RegisterStream']._serialized_options = b'\210\265\030\002'
+  _globals['_INGESTIONSERVICE'].methods_by_name['GetStream']._loaded_options = None
+  _globals['_INGESTIONSERVICE'].methods_by_name['GetStream']._serialized_options = b'\210\265\030\001'
+  _globals['_INGESTIONSERVICE'].methods_by_name['ListStreams']._loaded_options = None
+  _globals['_INGESTIONSERVICE'].methods_by_name['ListStreams']._serialized_options = b'\210\265\030\001'
+  _globals['_FIELDTYPE']._serialized_start=1961
+  _globals['_FIELDTYPE']._serialized_end=2140
+  _globals['_RECORDSTATUS']._serialized_start=2143
+  _globals['_RECORDSTATUS']._serialized_end=2273
+  _globals['_FIELDSPEC']._serialized_start=213
+  _globals['_FIELDSPEC']._serialized_end=397
+  _globals['_STREAMSCHEMA']._serialized_start=400
+  _globals['_STREAMSCHEMA']._serialized_end=612
+  _globals['_RECORDINPUT']._serialized_start=614
+  _globals['_RECORDINPUT']._serialized_end=723
+  _globals['_FIELDSPAYLOAD']._serialized_start=726
+  _globals['_FIELDSPAYLOAD']._serialized_end=883
+  _globals['_FIELDSPAYLOAD_VALUESENTRY']._serialized_start=810
+  _globals['_FIELDSPAYLOAD_VALUESENTRY']._serialized_end=883
+  _globals['_INGESTRECORDSREQUEST']._serialized_start=885
+  _globals['_INGESTRECORDSREQUEST']._serialized_end=977
+  _globals['_RECORDRESULT']._serialized_start=980
+  _globals['_RECORDRESULT']._serialized_end=1167
+  _globals['_INGESTRECORDSRESPONSE']._serialized_start=1170
+  _globals['_INGESTRECORDSRESPONSE']._serialized_end=1304
+  _globals['_LABELINPUT']._serialized_start=1306
+  _globals['_LABELINPUT']._serialized_end=1421
+  _globals['_SUBMITLABELSREQUEST']._serialized_start=1423
+  _globals['_SUBMITLABELSREQUEST']._serialized_end=1512
+  _globals['_SUBMITLABELSRESPONSE']._serialized_start=1514
+  _globals['_SUBMITLABELSRESPONSE']._serialized_end=1627
+  _globals['_REGISTERSTREAMREQUEST']._serialized_start=1629
+  _globals['_REGISTERSTREAMREQUEST']._serialized_end=1706
+  _globals['_REGISTERSTREAMRESPONSE']._serialized_start=1708
+  _globals['_REGISTERSTREAMRESPONSE']._serialized_end=1807
+  _globals['_GETSTREAMREQUEST']._serialized_start=1809
+  _globals['_GETSTREAMREQUEST']._serialized_end=1858
+  _globals['_LISTSTREAMSREQUEST']._serialized_start=1860
+  _globals['_LISTSTREAMSREQUEST']._serialized_end=1880
+  _globals['_LISTSTREAMSRESPONSE']._serialized_start=1882
+  _globals['_LISTSTREAMSRESPONSE']._serialized_end=1958
+  _globals['_INGESTIONSERVICE']._serialized_start=2276
+  _globals['_INGESTIONSERVICE']._serialized_end=2969
 # @@protoc_insertion_point(module_scope)

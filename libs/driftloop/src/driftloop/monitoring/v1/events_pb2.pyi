@@ -57,7 +57,7 @@ class EvidenceWindow(_message.Message):
     def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., samples: _Optional[int] = ...) -> None: ...
 
 class DriftDetected(_message.Message):
-    __slots__ = ("meta", "drift_id", "model", "kind", "detector", "statistic", "threshold", "features", "change_started_at", "change_started_position", "window", "dataset_drift_share")
+    __slots__ = ("meta", "drift_id", "model", "kind", "detector", "statistic", "threshold", "features", "change_started_at", "change_started_position", "window", "dataset_drift_share", "baseline")
     META_FIELD_NUMBER: _ClassVar[int]
     DRIFT_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -70,6 +70,7 @@ class DriftDetected(_message.Message):
     CHANGE_STARTED_POSITION_FIELD_NUMBER: _ClassVar[int]
     WINDOW_FIELD_NUMBER: _ClassVar[int]
     DATASET_DRIFT_SHARE_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_FIELD_NUMBER: _ClassVar[int]
     meta: _common_pb2.EventMeta
     drift_id: str
     model: _common_pb2.ModelRef
@@ -82,7 +83,8 @@ class DriftDetected(_message.Message):
     change_started_position: int
     window: EvidenceWindow
     dataset_drift_share: float
-    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., drift_id: _Optional[str] = ..., model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., kind: _Optional[_Union[DriftKind, str]] = ..., detector: _Optional[str] = ..., statistic: _Optional[float] = ..., threshold: _Optional[float] = ..., features: _Optional[_Iterable[_Union[FeatureDrift, _Mapping]]] = ..., change_started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., change_started_position: _Optional[int] = ..., window: _Optional[_Union[EvidenceWindow, _Mapping]] = ..., dataset_drift_share: _Optional[float] = ...) -> None: ...
+    baseline: float
+    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., drift_id: _Optional[str] = ..., model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., kind: _Optional[_Union[DriftKind, str]] = ..., detector: _Optional[str] = ..., statistic: _Optional[float] = ..., threshold: _Optional[float] = ..., features: _Optional[_Iterable[_Union[FeatureDrift, _Mapping]]] = ..., change_started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., change_started_position: _Optional[int] = ..., window: _Optional[_Union[EvidenceWindow, _Mapping]] = ..., dataset_drift_share: _Optional[float] = ..., baseline: _Optional[float] = ...) -> None: ...
 
 class CanaryEvidence(_message.Message):
     __slots__ = ("metric", "candidate_value", "champion_value", "candidate_samples", "champion_samples", "statistic", "p_value", "margin", "candidate_error_rate", "candidate_latency_p99_ms", "champion_latency_p99_ms", "prediction_psi")

@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from driftloop.common.v1 import access_pb2 as driftloop_dot_common_dot_v1_dot_access__pb2
 from driftloop.common.v1 import common_pb2 as driftloop_dot_common_dot_v1_dot_common__pb2
 from driftloop.monitoring.v1 import events_pb2 as driftloop_dot_monitoring_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0driftloop/monitoring/v1/monitoring_service.proto\x12\x17\x64riftloop.monitoring.v1\x1a driftloop/common/v1/common.proto\x1a$driftloop/monitoring/v1/events.proto\"&\n\x15GetModelHealthRequest\x12\r\n\x05model\x18\x01 \x01(\t\"\x8a\x02\n\x0eVersionQuality\x12,\n\x05model\x18\x01 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12,\n\x04role\x18\x02 \x01(\x0e\x32\x1e.driftloop.common.v1.ModelRole\x12\x13\n\x0bpredictions\x18\x03 \x01(\x03\x12\x10\n\x08labelled\x18\x04 \x01(\x03\x12\x45\n\x07metrics\x18\x05 \x03(\x0b\x32\x34.driftloop.monitoring.v1.VersionQuality.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xab\x02\n\x0bModelHealth\x12\r\n\x05model\x18\x01 \x01(\t\x12\x39\n\x08versions\x18\x02 \x03(\x0b\x32\'.driftloop.monitoring.v1.VersionQuality\x12\x37\n\x08\x66\x65\x61tures\x18\x03 \x03(\x0b\x32%.driftloop.monitoring.v1.FeatureDrift\x12<\n\x0crecent_drift\x18\x04 \x03(\x0b\x32&.driftloop.monitoring.v1.DriftDetected\x12\"\n\x1alabel_join_lag_seconds_p50\x18\x05 \x01(\x01\x12\x1d\n\x15unmatched_predictions\x18\x06 \x01(\x03\x12\x18\n\x10unmatched_labels\x18\x07 \x01(\x03\"(\n\x17GetRolloutStatusRequest\x12\r\n\x05model\x18\x01 \x01(\t\"\x88\x02\n\rRolloutStatus\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x02 \x01(\x08\x12\x12\n\nrollout_id\x18\x03 \x01(\t\x12/\n\x08\x63hampion\x18\x04 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12\x30\n\tcandidate\x18\x05 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12\x17\n\x0f\x63\x61ndidate_share\x18\x06 \x01(\x01\x12\x39\n\x08\x65vidence\x18\x07 \x01(\x0b\x32\'.driftloop.monitoring.v1.CanaryEvidence\x12\r\n\x05phase\x18\x08 \x01(\t2\xe9\x01\n\x11MonitoringService\x12\x66\n\x0eGetModelHealth\x12..driftloop.monitoring.v1.GetModelHealthRequest\x1a$.driftloop.monitoring.v1.ModelHealth\x12l\n\x10GetRolloutStatus\x12\x30.driftloop.monitoring.v1.GetRolloutStatusRequest\x1a&.driftloop.monitoring.v1.RolloutStatusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0driftloop/monitoring/v1/monitoring_service.proto\x12\x17\x64riftloop.monitoring.v1\x1a driftloop/common/v1/access.proto\x1a driftloop/common/v1/common.proto\x1a$driftloop/monitoring/v1/events.proto\"&\n\x15GetModelHealthRequest\x12\r\n\x05model\x18\x01 \x01(\t\"\x8a\x02\n\x0eVersionQuality\x12,\n\x05model\x18\x01 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12,\n\x04role\x18\x02 \x01(\x0e\x32\x1e.driftloop.common.v1.ModelRole\x12\x13\n\x0bpredictions\x18\x03 \x01(\x03\x12\x10\n\x08labelled\x18\x04 \x01(\x03\x12\x45\n\x07metrics\x18\x05 \x03(\x0b\x32\x34.driftloop.monitoring.v1.VersionQuality.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xab\x02\n\x0bModelHealth\x12\r\n\x05model\x18\x01 \x01(\t\x12\x39\n\x08versions\x18\x02 \x03(\x0b\x32\'.driftloop.monitoring.v1.VersionQuality\x12\x37\n\x08\x66\x65\x61tures\x18\x03 \x03(\x0b\x32%.driftloop.monitoring.v1.FeatureDrift\x12<\n\x0crecent_drift\x18\x04 \x03(\x0b\x32&.driftloop.monitoring.v1.DriftDetected\x12\"\n\x1alabel_join_lag_seconds_p50\x18\x05 \x01(\x01\x12\x1d\n\x15unmatched_predictions\x18\x06 \x01(\x03\x12\x18\n\x10unmatched_labels\x18\x07 \x01(\x03\"(\n\x17GetRolloutStatusRequest\x12\r\n\x05model\x18\x01 \x01(\t\"\x88\x02\n\rRolloutStatus\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x02 \x01(\x08\x12\x12\n\nrollout_id\x18\x03 \x01(\t\x12/\n\x08\x63hampion\x18\x04 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12\x30\n\tcandidate\x18\x05 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12\x17\n\x0f\x63\x61ndidate_share\x18\x06 \x01(\x01\x12\x39\n\x08\x65vidence\x18\x07 \x01(\x0b\x32\'.driftloop.monitoring.v1.CanaryEvidence\x12\r\n\x05phase\x18\x08 \x01(\t2\xf5\x01\n\x11MonitoringService\x12l\n\x0eGetModelHealth\x12..driftloop.monitoring.v1.GetModelHealthRequest\x1a$.driftloop.monitoring.v1.ModelHealth\"\x04\x88\xb5\x18\x01\x12r\n\x10GetRolloutStatus\x12\x30.driftloop.monitoring.v1.GetRolloutStatusRequest\x1a&.driftloop.monitoring.v1.RolloutStatus\"\x04\x88\xb5\x18\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,18 +36,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_VERSIONQUALITY_METRICSENTRY']._loaded_options = None
   _globals['_VERSIONQUALITY_METRICSENTRY']._serialized_options = b'8\001'
-  _globals['_GETMODELHEALTHREQUEST']._serialized_start=149
-  _globals['_GETMODELHEALTHREQUEST']._serialized_end=187
-  _globals['_VERSIONQUALITY']._serialized_start=190
-  _globals['_VERSIONQUALITY']._serialized_end=456
-  _globals['_VERSIONQUALITY_METRICSENTRY']._serialized_start=410
-  _globals['_VERSIONQUALITY_METRICSENTRY']._serialized_end=456
-  _globals['_MODELHEALTH']._serialized_start=459
-  _globals['_MODELHEALTH']._serialized_end=758
-  _globals['_GETROLLOUTSTATUSREQUEST']._serialized_start=760
-  _globals['_GETROLLOUTSTATUSREQUEST']._serialized_end=800
-  _globals['_ROLLOUTSTATUS']._serialized_start=803
-  _globals['_ROLLOUTSTATUS']._serialized_end=1067
-  _globals['_MONITORINGSERVICE']._serialized_start=1070
-  _globals['_MONITORINGSERVICE']._serialized_end=1303
+  _globals['_MONITORINGSERVICE'].methods_by_name['GetModelHealth']._loaded_options = None
+  _globals['_MONITORINGSERVICE'].methods_by_name['GetModelHealth']._serialized_options = b'\210\265\030\001'
+  _globals['_MONITORINGSERVICE'].methods_by_name['GetRolloutStatus']._loaded_options = None
+  _globals['_MONITORINGSERVICE'].methods_by_name['GetRolloutStatus']._serialized_options = b'\210\265\030\001'
+  _globals['_GETMODELHEALTHREQUEST']._serialized_start=183
+  _globals['_GETMODELHEALTHREQUEST']._serialized_end=221
+  _globals['_VERSIONQUALITY']._serialized_start=224
+  _globals['_VERSIONQUALITY']._serialized_end=490
+  _globals['_VERSIONQUALITY_METRICSENTRY']._serialized_start=444
+  _globals['_VERSIONQUALITY_METRICSENTRY']._serialized_end=490
+  _globals['_MODELHEALTH']._serialized_start=493
+  _globals['_MODELHEALTH']._serialized_end=792
+  _globals['_GETROLLOUTSTATUSREQUEST']._serialized_start=794
+  _globals['_GETROLLOUTSTATUSREQUEST']._serialized_end=834
+  _globals['_ROLLOUTSTATUS']._serialized_start=837
+  _globals['_ROLLOUTSTATUS']._serialized_end=1101
+  _globals['_MONITORINGSERVICE']._serialized_start=1104
+  _globals['_MONITORINGSERVICE']._serialized_end=1349
 # @@protoc_insertion_point(module_scope)

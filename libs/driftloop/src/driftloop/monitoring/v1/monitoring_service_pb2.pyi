@@ -1,3 +1,4 @@
+from driftloop.common.v1 import access_pb2 as _access_pb2
 from driftloop.common.v1 import common_pb2 as _common_pb2
 from driftloop.monitoring.v1 import events_pb2 as _events_pb2
 from google.protobuf.internal import containers as _containers

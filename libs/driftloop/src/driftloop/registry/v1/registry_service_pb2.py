@@ -22,12 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from driftloop.common.v1 import access_pb2 as driftloop_dot_common_dot_v1_dot_access__pb2
 from driftloop.common.v1 import common_pb2 as driftloop_dot_common_dot_v1_dot_common__pb2
 from driftloop.registry.v1 import model_pb2 as driftloop_dot_registry_dot_v1_dot_model__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,driftloop/registry/v1/registry_service.proto\x12\x15\x64riftloop.registry.v1\x1a driftloop/common/v1/common.proto\x1a!driftloop/registry/v1/model.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf3\x04\n\x1cRegisterModelVersionMetadata\x12\r\n\x05model\x18\x01 \x01(\t\x12Q\n\x07metrics\x18\x02 \x03(\x0b\x32@.driftloop.registry.v1.RegisterModelVersionMetadata.MetricsEntry\x12K\n\x04tags\x18\x03 \x03(\x0b\x32=.driftloop.registry.v1.RegisterModelVersionMetadata.TagsEntry\x12\x0e\n\x06run_id\x18\x04 \x01(\t\x12\x1b\n\x13\x64\x61taset_snapshot_id\x18\x05 \x01(\t\x12\x16\n\x0eparent_version\x18\x06 \x01(\x03\x12\x14\n\x0c\x66\x65\x61ture_view\x18\x07 \x01(\t\x12\x1c\n\x14\x66\x65\x61ture_view_version\x18\x08 \x01(\x05\x12\x15\n\rfeature_width\x18\t \x01(\x05\x12@\n\x11reference_profile\x18\n \x01(\x0b\x32%.driftloop.common.v1.ReferenceProfile\x12+\n\x04task\x18\x0b \x01(\x0e\x32\x1d.driftloop.common.v1.TaskKind\x12\x13\n\x0b\x64\x65scription\x18\x0c \x01(\t\x12\x17\n\x0f\x65xpected_sha256\x18\r \x01(\t\x12\x1a\n\x12\x63\x61used_by_event_id\x18\x0e \x01(\t\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x7f\n\x1bRegisterModelVersionRequest\x12G\n\x08metadata\x18\x01 \x01(\x0b\x32\x33.driftloop.registry.v1.RegisterModelVersionMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"W\n\x16GetModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x11\n\x07version\x18\x02 \x01(\x03H\x00\x12\x0f\n\x05\x61lias\x18\x03 \x01(\tH\x00\x42\n\n\x08selector\"\xa7\x01\n\x0cModelSummary\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0elatest_version\x18\x02 \x01(\x03\x12\x41\n\x07\x61liases\x18\x03 \x03(\x0b\x32\x30.driftloop.registry.v1.ModelSummary.AliasesEntry\x1a.\n\x0c\x41liasesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\x13\n\x11ListModelsRequest\"I\n\x12ListModelsResponse\x12\x33\n\x06models\x18\x01 \x03(\x0b\x32#.driftloop.registry.v1.ModelSummary\"9\n\x0cMetricFilter\x12\x0e\n\x06metric\x18\x01 \x01(\t\x12\n\n\x02op\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x01\"\xe4\x01\n\x18ListModelVersionsRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05\x61lias\x18\x02 \x01(\t\x12G\n\x04tags\x18\x03 \x03(\x0b\x32\x39.driftloop.registry.v1.ListModelVersionsRequest.TagsEntry\x12\x34\n\x07metrics\x18\x04 \x03(\x0b\x32#.driftloop.registry.v1.MetricFilter\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"R\n\x19ListModelVersionsResponse\x12\x35\n\x08versions\x18\x01 \x03(\x0b\x32#.driftloop.registry.v1.ModelVersion\"\xa0\x01\n\x0fSetAliasRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05\x61lias\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x1d\n\x10\x65xpected_version\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x1a\n\x12\x63\x61used_by_event_id\x18\x06 \x01(\tB\x13\n\x11_expected_version\"\x92\x01\n\x12\x44\x65leteAliasRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05\x61lias\x18\x02 \x01(\t\x12\x1d\n\x10\x65xpected_version\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x1a\n\x12\x63\x61used_by_event_id\x18\x05 \x01(\tB\x13\n\x11_expected_version\"\xca\x01\n\x11\x41liasHistoryEntry\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05\x61lias\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x18\n\x10previous_version\x18\x04 \x01(\x03\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x1a\n\x12\x63\x61used_by_event_id\x18\x06 \x01(\t\x12.\n\nchanged_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08sequence\x18\x08 \x01(\x03\"9\n\x17\x44ownloadArtifactRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\";\n\rArtifactChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x03\"3\n\x11GetLineageRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"=\n\x07Lineage\x12\x32\n\x05\x63hain\x18\x01 \x03(\x0b\x32#.driftloop.registry.v1.ModelVersion\"^\n\x16GetAliasHistoryRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05\x61lias\x18\x02 \x01(\t\x12&\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x90\x01\n\x17GetAliasHistoryResponse\x12\x39\n\x07\x65ntries\x18\x01 \x03(\x0b\x32(.driftloop.registry.v1.AliasHistoryEntry\x12:\n\x08\x61t_entry\x18\x02 \x01(\x0b\x32(.driftloop.registry.v1.AliasHistoryEntry2\xbe\x07\n\x0fRegistryService\x12q\n\x14RegisterModelVersion\x12\x32.driftloop.registry.v1.RegisterModelVersionRequest\x1a#.driftloop.registry.v1.ModelVersion(\x01\x12\x65\n\x0fGetModelVersion\x12-.driftloop.registry.v1.GetModelVersionRequest\x1a#.driftloop.registry.v1.ModelVersion\x12\x61\n\nListModels\x12(.driftloop.registry.v1.ListModelsRequest\x1a).driftloop.registry.v1.ListModelsResponse\x12v\n\x11ListModelVersions\x12/.driftloop.registry.v1.ListModelVersionsRequest\x1a\x30.driftloop.registry.v1.ListModelVersionsResponse\x12\\\n\x08SetAlias\x12&.driftloop.registry.v1.SetAliasRequest\x1a(.driftloop.registry.v1.AliasHistoryEntry\x12\x62\n\x0b\x44\x65leteAlias\x12).driftloop.registry.v1.DeleteAliasRequest\x1a(.driftloop.registry.v1.AliasHistoryEntry\x12j\n\x10\x44ownloadArtifact\x12..driftloop.registry.v1.DownloadArtifactRequest\x1a$.driftloop.registry.v1.ArtifactChunk0\x01\x12V\n\nGetLineage\x12(.driftloop.registry.v1.GetLineageRequest\x1a\x1e.driftloop.registry.v1.Lineage\x12p\n\x0fGetAliasHistory\x12-.driftloop.registry.v1.GetAliasHistoryRequest\x1a..driftloop.registry.v1.GetAliasHistoryResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,driftloop/registry/v1/registry_service.proto\x12\x15\x64riftloop.registry.v1\x1a driftloop/common/v1/access.proto\x1a driftloop/common/v1/common.proto\x1a!driftloop/registry/v1/model.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf3\x04\n\x1cRegisterModelVersionMetadata\x12\r\n\x05model\x18\x01 \x01(\t\x12Q\n\x07metrics\x18\x02 \x03(\x0b\x32@.driftloop.registry.v1.RegisterModelVersionMetadata.MetricsEntry\x12K\n\x04tags\x18\x03 \x03(\x0b\x32=.driftloop.registry.v1.RegisterModelVersionMetadata.TagsEntry\x12\x0e\n\x06run_id\x18\x04 \x01(\t\x12\x1b\n\x13\x64\x61taset_snapshot_id\x18\x05 \x01(\t\x12\x16\n\x0eparent_version\x18\x06 \x01(\x03\x12\x14\n\x0c\x66\x65\x61ture_view\x18\x07 \x01(\t\x12\x1c\n\x14\x66\x65\x61ture_view_version\x18\x08 \x01(\x05\x12\x15\n\rfeature_width\x18\t \x01(\x05\x12@\n\x11reference_profile\x18\n \x01(\x0b\x32%.driftloop.common.v1.ReferenceProfile\x12+\n\x04task\x18\x0b \x01(\x0e\x32\x1d.driftloop.common.v1.TaskKind\x12\x13\n\x0b\x64\x65scription\x18\x0c \x01(\t\x12\x17\n\x0f\x65xpected_sha256\x18\r \x01(\t\x12\x1a\n\x12\x63\x61used_by_event_id\x18\x0e \x01(\t\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x7f\n\x1bRegisterModelVersionRequest\x12G\n\x08metadata\x18\x01 \x01(\x0b\x32\x33.driftloop.registry.v1.RegisterModelVersionMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"W\n\x16GetModelVersionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x11\n\x07version\x18\x02 \x01(\x03H\x00\x12\x0f\n\x05\x61lias\x18\x03 \x01(\tH\x00\x42\n\n\x08selector\"\xa7\x01\n\x0cModelSummary\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0elatest_version\x18\x02 \x01(\x03\x12\x41\n\x07\x61liases\x18\x03 \x03(\x0b\x32\x30.driftloop.registry.v1.ModelSummary.AliasesEntry\x1a.\n\x0c\x41liasesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\x13\n\x11ListModelsRequest\"I\n\x12ListModelsResponse\x12\x33\n\x06models\x18\x01 \x03(\x0b\x32#.driftloop.registry.v1.ModelSummary\"9\n\x0cMetricFilter\x12\x0e\n\x06metric\x18\x01 \x01(\t\x12\n\n\x02op\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x01\"\xe4\x01\n\x18ListModelVersionsRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05\x61lias\x18\x02 \x01(\t\x12G\n\x04tags\x18\x03 \x03(\x0b\x32\x39.driftloop.registry.v1.ListModelVersionsRequest.TagsEntry\x12\x34\n\x07metrics\x18\x04 \x03(\x0b\x32#.driftloop.registry.v1.MetricFilter\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"R\n\x19ListModelVersionsResponse\x12\x35\n\x08versions\x18\x01 \x03(\x0b\x32#.driftloop.registry.v1.ModelVersion\"\xa0\x01\n\x0fSetAliasRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05\x61lias\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x1d\n\x10\x65xpected_version\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x1a\n\x12\x63\x61used_by_event_id\x18\x06 \x01(\tB\x13\n\x11_expected_version\"\x92\x01\n\x12\x44\x65leteAliasRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05\x61lias\x18\x02 \x01(\t\x12\x1d\n\x10\x65xpected_version\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x1a\n\x12\x63\x61used_by_event_id\x18\x05 \x01(\tB\x13\n\x11_expected_version\"\xca\x01\n\x11\x41liasHistoryEntry\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05\x61lias\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x18\n\x10previous_version\x18\x04 \x01(\x03\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x1a\n\x12\x63\x61used_by_event_id\x18\x06 \x01(\t\x12.\n\nchanged_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08sequence\x18\x08 \x01(\x03\"9\n\x17\x44ownloadArtifactRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\";\n\rArtifactChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x03\"3\n\x11GetLineageRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"=\n\x07Lineage\x12\x32\n\x05\x63hain\x18\x01 \x03(\x0b\x32#.driftloop.registry.v1.ModelVersion\"^\n\x16GetAliasHistoryRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05\x61lias\x18\x02 \x01(\t\x12&\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x90\x01\n\x17GetAliasHistoryResponse\x12\x39\n\x07\x65ntries\x18\x01 \x03(\x0b\x32(.driftloop.registry.v1.AliasHistoryEntry\x12:\n\x08\x61t_entry\x18\x02 \x01(\x0b\x32(.driftloop.registry.v1.AliasHistoryEntry2\xf4\x07\n\x0fRegistryService\x12w\n\x14RegisterModelVersion\x12\x32.driftloop.registry.v1.RegisterModelVersionRequest\x1a#.driftloop.registry.v1.ModelVersion\"\x04\x88\xb5\x18\x02(\x01\x12k\n\x0fGetModelVersion\x12-.driftloop.registry.v1.GetModelVersionRequest\x1a#.driftloop.registry.v1.ModelVersion\"\x04\x88\xb5\x18\x01\x12g\n\nListModels\x12(.driftloop.registry.v1.ListModelsRequest\x1a).driftloop.registry.v1.ListModelsResponse\"\x04\x88\xb5\x18\x01\x12|\n\x11ListModelVersions\x12/.driftloop.registry.v1.ListModelVersionsRequest\x1a\x30.driftloop.registry.v1.ListModelVersionsResponse\"\x04\x88\xb5\x18\x01\x12\x62\n\x08SetAlias\x12&.driftloop.registry.v1.SetAliasRequest\x1a(.driftloop.registry.v1.AliasHistoryEntry\"\x04\x88\xb5\x18\x02\x12h\n\x0b\x44\x65leteAlias\x12).driftloop.registry.v1.DeleteAliasRequest\x1a(.driftloop.registry.v1.AliasHistoryEntry\"\x04\x88\xb5\x18\x02\x12p\n\x10\x44ownloadArtifact\x12..driftloop.registry.v1.DownloadArtifactRequest\x1a$.driftloop.registry.v1.ArtifactChunk\"\x04\x88\xb5\x18\x01\x30\x01\x12\\\n\nGetLineage\x12(.driftloop.registry.v1.GetLineageRequest\x1a\x1e.driftloop.registry.v1.Lineage\"\x04\x88\xb5\x18\x01\x12v\n\x0fGetAliasHistory\x12-.driftloop.registry.v1.GetAliasHistoryRequest\x1a..driftloop.registry.v1.GetAliasHistoryResponse\"\x04\x88\xb5\x18\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,50 +43,68 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MODELSUMMARY_ALIASESENTRY']._serialized_options = b'8\001'
   _globals['_LISTMODELVERSIONSREQUEST_TAGSENTRY']._loaded_options = None
   _globals['_LISTMODELVERSIONSREQUEST_TAGSENTRY']._serialized_options = b'8\001'
-  _globals['_REGISTERMODELVERSIONMETADATA']._serialized_start=174
-  _globals['_REGISTERMODELVERSIONMETADATA']._serialized_end=801
-  _globals['_REGISTERMODELVERSIONMETADATA_METRICSENTRY']._serialized_start=710
-  _globals['_REGISTERMODELVERSIONMETADATA_METRICSENTRY']._serialized_end=756
-  _globals['_REGISTERMODELVERSIONMETADATA_TAGSENTRY']._serialized_start=758
-  _globals['_REGISTERMODELVERSIONMETADATA_TAGSENTRY']._serialized_end=801
-  _globals['_REGISTERMODELVERSIONREQUEST']._serialized_start=803
-  _globals['_REGISTERMODELVERSIONREQUEST']._serialized_end=930
-  _globals['_GETMODELVERSIONREQUEST']._serialized_start=932
-  _globals['_GETMODELVERSIONREQUEST']._serialized_end=1019
-  _globals['_MODELSUMMARY']._serialized_start=1022
-  _globals['_MODELSUMMARY']._serialized_end=1189
-  _globals['_MODELSUMMARY_ALIASESENTRY']._serialized_start=1143
-  _globals['_MODELSUMMARY_ALIASESENTRY']._serialized_end=1189
-  _globals['_LISTMODELSREQUEST']._serialized_start=1191
-  _globals['_LISTMODELSREQUEST']._serialized_end=1210
-  _globals['_LISTMODELSRESPONSE']._serialized_start=1212
-  _globals['_LISTMODELSRESPONSE']._serialized_end=1285
-  _globals['_METRICFILTER']._serialized_start=1287
-  _globals['_METRICFILTER']._serialized_end=1344
-  _globals['_LISTMODELVERSIONSREQUEST']._serialized_start=1347
-  _globals['_LISTMODELVERSIONSREQUEST']._serialized_end=1575
-  _globals['_LISTMODELVERSIONSREQUEST_TAGSENTRY']._serialized_start=758
-  _globals['_LISTMODELVERSIONSREQUEST_TAGSENTRY']._serialized_end=801
-  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_start=1577
-  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_end=1659
-  _globals['_SETALIASREQUEST']._serialized_start=1662
-  _globals['_SETALIASREQUEST']._serialized_end=1822
-  _globals['_DELETEALIASREQUEST']._serialized_start=1825
-  _globals['_DELETEALIASREQUEST']._serialized_end=1971
-  _globals['_ALIASHISTORYENTRY']._serialized_start=1974
-  _globals['_ALIASHISTORYENTRY']._serialized_end=2176
-  _globals['_DOWNLOADARTIFACTREQUEST']._serialized_start=2178
-  _globals['_DOWNLOADARTIFACTREQUEST']._serialized_end=2235
-  _globals['_ARTIFACTCHUNK']._serialized_start=2237
-  _globals['_ARTIFACTCHUNK']._serialized_end=2296
-  _globals['_GETLINEAGEREQUEST']._serialized_start=2298
-  _globals['_GETLINEAGEREQUEST']._serialized_end=2349
-  _globals['_LINEAGE']._serialized_start=2351
-  _globals['_LINEAGE']._serialized_end=2412
-  _globals['_GETALIASHISTORYREQUEST']._serialized_start=2414
-  _globals['_GETALIASHISTORYREQUEST']._serialized_end=2508
-  _globals['_GETALIASHISTORYRESPONSE']._serialized_start=2511
-  _globals['_GETALIASHISTORYRESPONSE']._serialized_end=2655
-  _globals['_REGISTRYSERVICE']._serialized_start=2658
-  _globals['_REGISTRYSERVICE']._serialized_end=3616
+  _globals['_REGISTRYSERVICE'].methods_by_name['RegisterModelVersion']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['RegisterModelVersion']._serialized_options = b'\210\265\030\002'
+  _globals['_REGISTRYSERVICE'].methods_by_name['GetModelVersion']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['GetModelVersion']._serialized_options = b'\210\265\030\001'
+  _globals['_REGISTRYSERVICE'].methods_by_name['ListModels']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['ListModels']._serialized_options = b'\210\265\030\001'
+  _globals['_REGISTRYSERVICE'].methods_by_name['ListModelVersions']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['ListModelVersions']._serialized_options = b'\210\265\030\001'
+  _globals['_REGISTRYSERVICE'].methods_by_name['SetAlias']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['SetAlias']._serialized_options = b'\210\265\030\002'
+  _globals['_REGISTRYSERVICE'].methods_by_name['DeleteAlias']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['DeleteAlias']._serialized_options = b'\210\265\030\002'
+  _globals['_REGISTRYSERVICE'].methods_by_name['DownloadArtifact']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['DownloadArtifact']._serialized_options = b'\210\265\030\001'
+  _globals['_REGISTRYSERVICE'].methods_by_name['GetLineage']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['GetLineage']._serialized_options = b'\210\265\030\001'
+  _globals['_REGISTRYSERVICE'].methods_by_name['GetAliasHistory']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['GetAliasHistory']._serialized_options = b'\210\265\030\001'
+  _globals['_REGISTERMODELVERSIONMETADATA']._serialized_start=208
+  _globals['_REGISTERMODELVERSIONMETADATA']._serialized_end=835
+  _globals['_REGISTERMODELVERSIONMETADATA_METRICSENTRY']._serialized_start=744
+  _globals['_REGISTERMODELVERSIONMETADATA_METRICSENTRY']._serialized_end=790
+  _globals['_REGISTERMODELVERSIONMETADATA_TAGSENTRY']._serialized_start=792
+  _globals['_REGISTERMODELVERSIONMETADATA_TAGSENTRY']._serialized_end=835
+  _globals['_REGISTERMODELVERSIONREQUEST']._serialized_start=837
+  _globals['_REGISTERMODELVERSIONREQUEST']._serialized_end=964
+  _globals['_GETMODELVERSIONREQUEST']._serialized_start=966
+  _globals['_GETMODELVERSIONREQUEST']._serialized_end=1053
+  _globals['_MODELSUMMARY']._serialized_start=1056
+  _globals['_MODELSUMMARY']._serialized_end=1223
+  _globals['_MODELSUMMARY_ALIASESENTRY']._serialized_start=1177
+  _globals['_MODELSUMMARY_ALIASESENTRY']._serialized_end=1223
+  _globals['_LISTMODELSREQUEST']._serialized_start=1225
+  _globals['_LISTMODELSREQUEST']._serialized_end=1244
+  _globals['_LISTMODELSRESPONSE']._serialized_start=1246
+  _globals['_LISTMODELSRESPONSE']._serialized_end=1319
+  _globals['_METRICFILTER']._serialized_start=1321
+  _globals['_METRICFILTER']._serialized_end=1378
+  _globals['_LISTMODELVERSIONSREQUEST']._serialized_start=1381
+  _globals['_LISTMODELVERSIONSREQUEST']._serialized_end=1609
+  _globals['_LISTMODELVERSIONSREQUEST_TAGSENTRY']._serialized_start=792
+  _globals['_LISTMODELVERSIONSREQUEST_TAGSENTRY']._serialized_end=835
+  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_start=1611
+  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_end=1693
+  _globals['_SETALIASREQUEST']._serialized_start=1696
+  _globals['_SETALIASREQUEST']._serialized_end=1856
+  _globals['_DELETEALIASREQUEST']._serialized_start=1859
+  _globals['_DELETEALIASREQUEST']._serialized_end=2005
+  _globals['_ALIASHISTORYENTRY']._serialized_start=2008
+  _globals['_ALIASHISTORYENTRY']._serialized_end=2210
+  _globals['_DOWNLOADARTIFACTREQUEST']._serialized_start=2212
+  _globals['_DOWNLOADARTIFACTREQUEST']._serialized_end=2269
+  _globals['_ARTIFACTCHUNK']._serialized_start=2271
+  _globals['_ARTIFACTCHUNK']._serialized_end=2330
+  _globals['_GETLINEAGEREQUEST']._serialized_start=2332
+  _globals['_GETLINEAGEREQUEST']._serialized_end=2383
+  _globals['_LINEAGE']._serialized_start=2385
+  _globals['_LINEAGE']._serialized_end=2446
+  _globals['_GETALIASHISTORYREQUEST']._serialized_start=2448
+  _globals['_GETALIASHISTORYREQUEST']._serialized_end=2542
+  _globals['_GETALIASHISTORYRESPONSE']._serialized_start=2545
+  _globals['_GETALIASHISTORYRESPONSE']._serialized_end=2689
+  _globals['_REGISTRYSERVICE']._serialized_start=2692
+  _globals['_REGISTRYSERVICE']._serialized_end=3704
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,6 @@
 import datetime
 
+from driftloop.common.v1 import access_pb2 as _access_pb2
 from driftloop.common.v1 import common_pb2 as _common_pb2
 from driftloop.registry.v1 import model_pb2 as _model_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2

@@ -22,26 +22,33 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from driftloop.common.v1 import access_pb2 as driftloop_dot_common_dot_v1_dot_access__pb2
 from driftloop.common.v1 import common_pb2 as driftloop_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(driftloop/serving/v1/admin_service.proto\x12\x14\x64riftloop.serving.v1\x1a driftloop/common/v1/common.proto\"\'\n\x16GetRolloutStateRequest\x12\r\n\x05model\x18\x01 \x01(\t\"\x87\x02\n\x0cRolloutState\x12\r\n\x05model\x18\x01 \x01(\t\x12/\n\x08\x63hampion\x18\x02 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12\x30\n\tcandidate\x18\x03 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12\x17\n\x0f\x63\x61ndidate_share\x18\x04 \x01(\x01\x12/\n\x04mode\x18\x05 \x01(\x0e\x32!.driftloop.serving.v1.TrafficMode\x12\x0e\n\x06pinned\x18\x06 \x01(\x08\x12\x12\n\nrollout_id\x18\x07 \x01(\t\x12\x17\n\x0floaded_versions\x18\x08 \x03(\x03\"q\n\x16PinTrafficSplitRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x17\n\x0f\x63\x61ndidate_share\x18\x02 \x01(\x01\x12/\n\x04mode\x18\x03 \x01(\x0e\x32!.driftloop.serving.v1.TrafficMode\")\n\x18\x43learTrafficSplitRequest\x12\r\n\x05model\x18\x01 \x01(\t*]\n\x0bTrafficMode\x12\x1c\n\x18TRAFFIC_MODE_UNSPECIFIED\x10\x00\x12\x17\n\x13TRAFFIC_MODE_CANARY\x10\x01\x12\x17\n\x13TRAFFIC_MODE_SHADOW\x10\x02\x32\xc8\x02\n\x13ServingAdminService\x12\x63\n\x0fGetRolloutState\x12,.driftloop.serving.v1.GetRolloutStateRequest\x1a\".driftloop.serving.v1.RolloutState\x12\x63\n\x0fPinTrafficSplit\x12,.driftloop.serving.v1.PinTrafficSplitRequest\x1a\".driftloop.serving.v1.RolloutState\x12g\n\x11\x43learTrafficSplit\x12..driftloop.serving.v1.ClearTrafficSplitRequest\x1a\".driftloop.serving.v1.RolloutStateb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(driftloop/serving/v1/admin_service.proto\x12\x14\x64riftloop.serving.v1\x1a driftloop/common/v1/access.proto\x1a driftloop/common/v1/common.proto\"\'\n\x16GetRolloutStateRequest\x12\r\n\x05model\x18\x01 \x01(\t\"\x87\x02\n\x0cRolloutState\x12\r\n\x05model\x18\x01 \x01(\t\x12/\n\x08\x63hampion\x18\x02 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12\x30\n\tcandidate\x18\x03 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12\x17\n\x0f\x63\x61ndidate_share\x18\x04 \x01(\x01\x12/\n\x04mode\x18\x05 \x01(\x0e\x32!.driftloop.serving.v1.TrafficMode\x12\x0e\n\x06pinned\x18\x06 \x01(\x08\x12\x12\n\nrollout_id\x18\x07 \x01(\t\x12\x17\n\x0floaded_versions\x18\x08 \x03(\x03\"q\n\x16PinTrafficSplitRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x17\n\x0f\x63\x61ndidate_share\x18\x02 \x01(\x01\x12/\n\x04mode\x18\x03 \x01(\x0e\x32!.driftloop.serving.v1.TrafficMode\")\n\x18\x43learTrafficSplitRequest\x12\r\n\x05model\x18\x01 \x01(\t*]\n\x0bTrafficMode\x12\x1c\n\x18TRAFFIC_MODE_UNSPECIFIED\x10\x00\x12\x17\n\x13TRAFFIC_MODE_CANARY\x10\x01\x12\x17\n\x13TRAFFIC_MODE_SHADOW\x10\x02\x32\xda\x02\n\x13ServingAdminService\x12i\n\x0fGetRolloutState\x12,.driftloop.serving.v1.GetRolloutStateRequest\x1a\".driftloop.serving.v1.RolloutState\"\x04\x88\xb5\x18\x01\x12i\n\x0fPinTrafficSplit\x12,.driftloop.serving.v1.PinTrafficSplitRequest\x1a\".driftloop.serving.v1.RolloutState\"\x04\x88\xb5\x18\x02\x12m\n\x11\x43learTrafficSplit\x12..driftloop.serving.v1.ClearTrafficSplitRequest\x1a\".driftloop.serving.v1.RolloutState\"\x04\x88\xb5\x18\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'driftloop.serving.v1.admin_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TRAFFICMODE']._serialized_start=565
-  _globals['_TRAFFICMODE']._serialized_end=658
-  _globals['_GETROLLOUTSTATEREQUEST']._serialized_start=100
-  _globals['_GETROLLOUTSTATEREQUEST']._serialized_end=139
-  _globals['_ROLLOUTSTATE']._serialized_start=142
-  _globals['_ROLLOUTSTATE']._serialized_end=405
-  _globals['_PINTRAFFICSPLITREQUEST']._serialized_start=407
-  _globals['_PINTRAFFICSPLITREQUEST']._serialized_end=520
-  _globals['_CLEARTRAFFICSPLITREQUEST']._serialized_start=522
-  _globals['_CLEARTRAFFICSPLITREQUEST']._serialized_end=563
-  _globals['_SERVINGADMINSERVICE']._serialized_start=661
-  _globals['_SERVINGADMINSERVICE']._serialized_end=989
+  _globals['_SERVINGADMINSERVICE'].methods_by_name['GetRolloutState']._loaded_options = None
+  _globals['_SERVINGADMINSERVICE'].methods_by_name['GetRolloutState']._serialized_options = b'\210\265\030\001'
+  _globals['_SERVINGADMINSERVICE'].methods_by_name['PinTrafficSplit']._loaded_options = None
+  _globals['_SERVINGADMINSERVICE'].methods_by_name['PinTrafficSplit']._serialized_options = b'\210\265\030\002'
+  _globals['_SERVINGADMINSERVICE'].methods_by_name['ClearTrafficSplit']._loaded_options = None
+  _globals['_SERVINGADMINSERVICE'].methods_by_name['ClearTrafficSplit']._serialized_options = b'\210\265\030\002'
+  _globals['_TRAFFICMODE']._serialized_start=599
+  _globals['_TRAFFICMODE']._serialized_end=692
+  _globals['_GETROLLOUTSTATEREQUEST']._serialized_start=134
+  _globals['_GETROLLOUTSTATEREQUEST']._serialized_end=173
+  _globals['_ROLLOUTSTATE']._serialized_start=176
+  _globals['_ROLLOUTSTATE']._serialized_end=439
+  _globals['_PINTRAFFICSPLITREQUEST']._serialized_start=441
+  _globals['_PINTRAFFICSPLITREQUEST']._serialized_end=554
+  _globals['_CLEARTRAFFICSPLITREQUEST']._serialized_start=556
+  _globals['_CLEARTRAFFICSPLITREQUEST']._serialized_end=597
+  _globals['_SERVINGADMINSERVICE']._serialized_start=695
+  _globals['_SERVINGADMINSERVICE']._serialized_end=1041
 # @@protoc_insertion_point(module_scope)

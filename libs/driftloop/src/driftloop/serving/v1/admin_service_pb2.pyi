@@ -1,3 +1,4 @@
+from driftloop.common.v1 import access_pb2 as _access_pb2
 from driftloop.common.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper

@@ -22,26 +22,33 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from driftloop.common.v1 import access_pb2 as driftloop_dot_common_dot_v1_dot_access__pb2
 from driftloop.training.v1 import run_pb2 as driftloop_dot_training_dot_v1_dot_run__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,driftloop/training/v1/training_service.proto\x12\x15\x64riftloop.training.v1\x1a\x1f\x64riftloop/training/v1/run.proto\"\x8b\x01\n\x14StartTrainingRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x31\n\x06window\x18\x02 \x01(\x0b\x32!.driftloop.training.v1.DataWindow\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0c\n\x04seed\x18\x04 \x01(\x03\x12\x13\n\x0bsnapshot_id\x18\x05 \x01(\t\"J\n\x15StartTrainingResponse\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x1f\n\rGetRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"/\n\x0fListRunsRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"<\n\x10ListRunsResponse\x12(\n\x04runs\x18\x01 \x03(\x0b\x32\x1a.driftloop.training.v1.Run2\xa6\x02\n\x0fTrainingService\x12j\n\rStartTraining\x12+.driftloop.training.v1.StartTrainingRequest\x1a,.driftloop.training.v1.StartTrainingResponse\x12J\n\x06GetRun\x12$.driftloop.training.v1.GetRunRequest\x1a\x1a.driftloop.training.v1.Run\x12[\n\x08ListRuns\x12&.driftloop.training.v1.ListRunsRequest\x1a\'.driftloop.training.v1.ListRunsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,driftloop/training/v1/training_service.proto\x12\x15\x64riftloop.training.v1\x1a driftloop/common/v1/access.proto\x1a\x1f\x64riftloop/training/v1/run.proto\"\x8b\x01\n\x14StartTrainingRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x31\n\x06window\x18\x02 \x01(\x0b\x32!.driftloop.training.v1.DataWindow\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0c\n\x04seed\x18\x04 \x01(\x03\x12\x13\n\x0bsnapshot_id\x18\x05 \x01(\t\"J\n\x15StartTrainingResponse\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x1f\n\rGetRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"/\n\x0fListRunsRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"<\n\x10ListRunsResponse\x12(\n\x04runs\x18\x01 \x03(\x0b\x32\x1a.driftloop.training.v1.Run2\xb8\x02\n\x0fTrainingService\x12p\n\rStartTraining\x12+.driftloop.training.v1.StartTrainingRequest\x1a,.driftloop.training.v1.StartTrainingResponse\"\x04\x88\xb5\x18\x02\x12P\n\x06GetRun\x12$.driftloop.training.v1.GetRunRequest\x1a\x1a.driftloop.training.v1.Run\"\x04\x88\xb5\x18\x01\x12\x61\n\x08ListRuns\x12&.driftloop.training.v1.ListRunsRequest\x1a\'.driftloop.training.v1.ListRunsResponse\"\x04\x88\xb5\x18\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'driftloop.training.v1.training_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STARTTRAININGREQUEST']._serialized_start=105
-  _globals['_STARTTRAININGREQUEST']._serialized_end=244
-  _globals['_STARTTRAININGRESPONSE']._serialized_start=246
-  _globals['_STARTTRAININGRESPONSE']._serialized_end=320
-  _globals['_GETRUNREQUEST']._serialized_start=322
-  _globals['_GETRUNREQUEST']._serialized_end=353
-  _globals['_LISTRUNSREQUEST']._serialized_start=355
-  _globals['_LISTRUNSREQUEST']._serialized_end=402
-  _globals['_LISTRUNSRESPONSE']._serialized_start=404
-  _globals['_LISTRUNSRESPONSE']._serialized_end=464
-  _globals['_TRAININGSERVICE']._serialized_start=467
-  _globals['_TRAININGSERVICE']._serialized_end=761
+  _globals['_TRAININGSERVICE'].methods_by_name['StartTraining']._loaded_options = None
+  _globals['_TRAININGSERVICE'].methods_by_name['StartTraining']._serialized_options = b'\210\265\030\002'
+  _globals['_TRAININGSERVICE'].methods_by_name['GetRun']._loaded_options = None
+  _globals['_TRAININGSERVICE'].methods_by_name['GetRun']._serialized_options = b'\210\265\030\001'
+  _globals['_TRAININGSERVICE'].methods_by_name['ListRuns']._loaded_options = None
+  _globals['_TRAININGSERVICE'].methods_by_name['ListRuns']._serialized_options = b'\210\265\030\001'
+  _globals['_STARTTRAININGREQUEST']._serialized_start=139
+  _globals['_STARTTRAININGREQUEST']._serialized_end=278
+  _globals['_STARTTRAININGRESPONSE']._serialized_start=280
+  _globals['_STARTTRAININGRESPONSE']._serialized_end=354
+  _globals['_GETRUNREQUEST']._serialized_start=356
+  _globals['_GETRUNREQUEST']._serialized_end=387
+  _globals['_LISTRUNSREQUEST']._serialized_start=389
+  _globals['_LISTRUNSREQUEST']._serialized_end=436
+  _globals['_LISTRUNSRESPONSE']._serialized_start=438
+  _globals['_LISTRUNSRESPONSE']._serialized_end=498
+  _globals['_TRAININGSERVICE']._serialized_start=501
+  _globals['_TRAININGSERVICE']._serialized_end=813
 # @@protoc_insertion_point(module_scope)

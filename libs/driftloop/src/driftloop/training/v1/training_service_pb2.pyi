@@ -1,3 +1,4 @@
+from driftloop.common.v1 import access_pb2 as _access_pb2
 from driftloop.training.v1 import run_pb2 as _run_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor

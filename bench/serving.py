@@ -12,6 +12,9 @@ the server's process tree (from /proc) during the measured window.
 
     uv run python bench/serving.py --quick     # headline cases, seconds each
     uv run python bench/serving.py             # the whole matrix (12 cases), 3 rounds, ~27 min
+    uv run python bench/serving.py --name serving-issue18 \
+        --servers driftloop,driftloop/stream,driftloop/entity,driftloop/two-calls,bare \
+        --cases lr:1:64,lr:1:8                 # issue 18: streaming and entity-keyed rows
 
 Needs the MLServer venv (see bench/mlserver/README.md):
     python3 -m venv bench/.venvs/mlserver
@@ -196,13 +199,25 @@ def start_servers(
             stdout=reg_log,
             stderr=subprocess.STDOUT,
         )
+        # The stand-in feature service shares the server core: the platform's
+        # CPU for an entity-keyed prediction is serving's plus the lookup's.
+        feat_port = free_port()
+        features = subprocess.Popen(
+            pinned(
+                SERVER_CORE,
+                [py, str(HERE / "serving_features.py"), "--port", str(feat_port)],
+            ),
+            stdout=open(root / "features.log", "wb"),
+            stderr=subprocess.STDOUT,
+        )
         port, metrics_port = free_port(), free_port()
+        addresses = {"registry": f"127.0.0.1:{reg_port}", "feature": f"127.0.0.1:{feat_port}"}
         env = {
             "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka,
             "DRIFTLOOP_KAFKA_IDEMPOTENCE": "off",  # Tansu
             "DRIFTLOOP_GRPC_PORT": str(port),
             "DRIFTLOOP_METRICS_PORT": str(metrics_port),
-            "DRIFTLOOP_SERVICE_ADDRESSES": json.dumps({"registry": f"127.0.0.1:{reg_port}"}),
+            "DRIFTLOOP_SERVICE_ADDRESSES": json.dumps(addresses),
             "DRIFTLOOP_DATA_DIR": str(root),
             "DRIFTLOOP_DEFAULT_CANDIDATE_SHARE": "0.1",
             "DRIFTLOOP_LOG_FORMAT": "json",
@@ -220,6 +235,7 @@ def start_servers(
             f"127.0.0.1:{port}",
         )
         server.registry = registry  # type: ignore[attr-defined]
+        server.features = (features, addresses["feature"])  # type: ignore[attr-defined]
         server.metrics_port = metrics_port  # type: ignore[attr-defined]
         servers.append(server)
     for variant in [v for v in ("mlserver-default", "mlserver-tuned") if v in which]:
@@ -256,6 +272,7 @@ def start_servers(
 
 
 def address_for(servers: list[Server], kind: str, model: str) -> Server:
+    kind = kind.split("/")[0]  # "driftloop/stream": the driftloop server, streamed to
     for s in servers:
         if s.name == kind or s.name == f"{kind}:{model}":
             return s
@@ -263,8 +280,16 @@ def address_for(servers: list[Server], kind: str, model: str) -> Server:
 
 
 def measure(
-    server: Server, model: str, rows: int, conc: int, duration: float, warmup: float
+    server: Server,
+    model: str,
+    rows: int,
+    conc: int,
+    duration: float,
+    warmup: float,
+    mode: str = "unary",
 ) -> dict:
+    features = getattr(server, "features", None)
+    pids = [server.proc.pid] + ([features[0].pid] if features else [])
     cmd = pinned(
         CLIENT_CORE,
         [
@@ -282,6 +307,9 @@ def measure(
             str(duration),
             "--warmup",
             str(warmup),
+            "--mode",
+            mode,
+            *(["--features", features[1]] if features else []),
         ],
     )
     client = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
@@ -291,9 +319,9 @@ def measure(
     for line in client.stdout:
         line = line.strip()
         if line == "MEASURING":
-            cpu0 = tree_cpu_s(server.proc.pid)
+            cpu0 = sum(tree_cpu_s(p) for p in pids)
         elif line == "DONE":
-            cpu1 = tree_cpu_s(server.proc.pid)
+            cpu1 = sum(tree_cpu_s(p) for p in pids)
         elif line.startswith("{"):
             result = json.loads(line)
     client.wait()
@@ -344,8 +372,8 @@ def report(results: list[Result], args: argparse.Namespace, events: dict[str, fl
     lines.append("")
     if events:
         lines.append(
-            "driftloop prediction events over the whole run (counted per scoring call; a "
-            "64-row call is 64 events): "
+            "driftloop prediction events over the whole run (counted per scoring call; since "
+            "issue 18 a 64-row call is one event): "
             + ", ".join(f"{k} {v:,.0f}" for k, v in sorted(events.items()))
             + "\n"
         )
@@ -370,7 +398,14 @@ def report(results: list[Result], args: argparse.Namespace, events: dict[str, fl
         "uvloop, the event loop driftloop's services run on, to show what the loop alone "
         "gives; `bare+platform` the bare servicer inside driftloop's whole GrpcServer shell "
         "(interceptor, health, reflection) on uvloop, to show what the shared layer costs "
-        "by itself.\n"
+        "by itself.\n\n"
+        "Issue 18 kinds (same driftloop server, other client modes): `driftloop/stream` "
+        "sends the requests on one ModelStreamInfer stream with the same number in flight; "
+        "`driftloop/entity` sends entity-keyed ModelInfer (no tensor; serving reads the "
+        "vector from the stand-in feature service, bench/serving_features.py); "
+        "`driftloop/two-calls` does today's glue (GetOnlineFeatures, then ModelInfer with "
+        "the tensor). driftloop's CPU/req includes the feature stand-in's CPU (idle unless "
+        "an entity case runs).\n"
     )
     return "\n".join(lines)
 
@@ -386,6 +421,7 @@ def main() -> int:
     )
     parser.add_argument("--cases", default="", help="model:rows:in_flight,... (default: all)")
     parser.add_argument("--rounds", type=int, default=0, help="override the rounds")
+    parser.add_argument("--name", default="", help="results file stem (default: serving)")
     parser.add_argument("--profile", type=Path, help="write a cProfile of driftloop serving here")
     parser.add_argument(
         "--driftloop-env", default="", help="K=V,... extra settings for driftloop serving"
@@ -441,7 +477,8 @@ def main() -> int:
                 order = kinds[rnd % len(kinds) :] + kinds[: rnd % len(kinds)]
                 for kind in order:
                     server = address_for(servers, kind, model)
-                    run = measure(server, model, rows, conc, args.duration, args.warmup)
+                    mode = kind.split("/")[1] if "/" in kind else "unary"
+                    run = measure(server, model, rows, conc, args.duration, args.warmup, mode)
                     case[kind].runs.append(run)
                     print(
                         f"{model} rows={rows} c={conc} {kind}: {run['rps']:.0f} req/s "
@@ -457,6 +494,7 @@ def main() -> int:
             reg = getattr(s, "registry", None)
             if reg is not None:
                 reg.terminate()
+                s.features[0].terminate()  # type: ignore[attr-defined]
         for s in servers:
             try:
                 s.proc.wait(15)
@@ -466,11 +504,9 @@ def main() -> int:
             broker.stop()
     text = report(results, args, events)
     RESULTS.mkdir(exist_ok=True)
-    suffix = "-quick" if args.quick else ""
-    (RESULTS / f"serving{suffix}.md").write_text(text)
-    (RESULTS / f"serving{suffix}.json").write_text(
-        json.dumps([r.__dict__ for r in results], indent=1)
-    )
+    stem = args.name or ("serving-quick" if args.quick else "serving")
+    (RESULTS / f"{stem}.md").write_text(text)
+    (RESULTS / f"{stem}.json").write_text(json.dumps([r.__dict__ for r in results], indent=1))
     print(text)
     shutil.rmtree(root, ignore_errors=True)
     return 0

@@ -27,6 +27,9 @@ class Registry(api_grpc.RegistryServiceServicer):
             version=version,
             artifact_sha256=hashlib.sha256(data).hexdigest(),
             artifact_size=len(data),
+            # Entity-keyed cases read vectors of this view (bench/serving_features.py).
+            feature_view="bench",
+            feature_view_version=1,
         )
 
     async def ListModels(self, request, context):

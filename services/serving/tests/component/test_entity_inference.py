@@ -4,6 +4,8 @@ gRPC); a missing, stale or mismatched vector gets a clear status."""
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import numpy as np
 import pytest
@@ -100,3 +102,22 @@ async def test_a_model_without_feature_view_asks_for_a_tensor(harness, artifacts
         await harness.oip.ModelInfer(by_entity("noview", "cust-1"))
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "send an input tensor" in err.value.details()
+
+
+async def test_concurrent_lookups_share_calls_and_each_gets_its_own_vector(served):
+    for i in range(10):
+        served.features.put("txn", f"c{i}", [0.1 * i] * WIDTH, f"rec-c{i}")
+    entities = [f"c{i % 10}" for i in range(60)] + ["nobody"]
+    replies = await asyncio.gather(
+        *(served.oip.ModelInfer(by_entity("ek", e, rid=f"r{n}")) for n, e in enumerate(entities)),
+        return_exceptions=True,
+    )
+    assert isinstance(replies[-1], grpc.aio.AioRpcError)
+    assert replies[-1].code() == grpc.StatusCode.NOT_FOUND
+    assert all(isinstance(r, pb.ModelInferResponse) for r in replies[:-1])
+    assert served.features.lookups < len(entities)  # batched while a call was in flight
+    await wait_for(lambda: len(served.published) == 60, timeout_s=10)
+    for s in served.published:
+        entity = s.entity_id
+        assert s.vector_record_id == f"rec-{entity}"
+        assert s.features[0][0] == pytest.approx(0.1 * int(entity[1:]), abs=1e-6)

@@ -76,3 +76,12 @@ def test_listings_in_a_pipe_are_plain_lines_with_nothing_cut(cli):
     assert "…" not in done.stdout
     as_json = json.loads(cli.run("events", "topics", "--json").stdout)
     assert {"topic", "key", "events"} == set(as_json[0])
+
+
+def test_up_without_a_reachable_broker_says_so_in_one_line(cli):
+    done = cli.run("up", env={"DRIFTLOOP_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}"})
+    assert done.returncode == 1
+    assert "no Kafka broker answers at 127.0.0.1:" in done.stderr
+    assert "DRIFTLOOP_KAFKA_BOOTSTRAP" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert cli.left() == []

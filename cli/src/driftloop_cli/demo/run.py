@@ -101,8 +101,6 @@ class DemoRun:
     onset_at: float | None = None
     bad_candidate_version: int = 0
     ended_at: float = 0.0
-    #: Seconds from ingesting a record to sending its label.
-    label_lags: list[float] = field(default_factory=list)
     #: Accepted record ids and when (seconds since start) they were accepted.
     accepted_at: dict[str, float] = field(default_factory=dict)
 
@@ -135,7 +133,7 @@ async def run_demo(
     watcher = asyncio.create_task(watch(kafka, run.timeline, ready))
     await asyncio.wait_for(ready.wait(), 30)
     run.timeline.started = time.monotonic()
-    labels: list[tuple[float, str, int, float]] = []
+    labels: list[tuple[float, str, int]] = []
     in_flight = asyncio.Semaphore(config.max_in_flight)
     tasks: set[asyncio.Task[None]] = set()
     vectors = VectorWaiter(client, config.view)
@@ -204,7 +202,7 @@ async def _ingest(
     config: DemoConfig,
     run: DemoRun,
     batch: list[DemoRecord],
-    labels: list[tuple[float, str, int, float]],
+    labels: list[tuple[float, str, int]],
     tasks: set[asyncio.Task[None]],
     vectors: VectorWaiter,
     in_flight: asyncio.Semaphore,
@@ -225,7 +223,7 @@ async def _ingest(
         run.counters.accepted += 1
         run.accepted_at[rec.record_id] = run.now()
         now = time.monotonic()
-        heapq.heappush(labels, (now + config.label_delay_s, rec.record_id, rec.label, now))
+        heapq.heappush(labels, (now + config.label_delay_s, rec.record_id, rec.label))
         run.counters.in_flight += 1
         task = asyncio.create_task(_predict(client, config, run, rec, vectors, in_flight))
         tasks.add(task)
@@ -348,15 +346,14 @@ async def _send_labels(
     client: PlatformClient,
     config: DemoConfig,
     run: DemoRun,
-    labels: list[tuple[float, str, int, float]],
+    labels: list[tuple[float, str, int]],
 ) -> None:
     while True:
         now = time.monotonic()
         due: list[tuple[str, int]] = []
         while labels and labels[0][0] <= now:
-            _, record_id, label, ingested = heapq.heappop(labels)
+            _, record_id, label = heapq.heappop(labels)
             due.append((record_id, label))
-            run.label_lags.append(now - ingested)
         for i in range(0, len(due), 500):
             chunk = due[i : i + 500]
             try:

@@ -141,3 +141,15 @@ def test_the_report_renders_in_a_browser(tmp_path):
     assert len(colours) > 50
     assert any(rgb == (238, 245, 255) for _, rgb in colours)  # the headline box
     shutil.copy(shot, path.parent / "screenshot.png")  # for a person to look at
+
+
+def test_without_a_terminal_the_demo_prints_each_event_once_with_what_it_waits_for(capsys):
+    from driftloop_cli.demo.command import _EventLines
+
+    run = _run(verdict=False)
+    lines = _EventLines()
+    lines(run)
+    lines(run)  # nothing new: nothing printed
+    err = capsys.readouterr().err.splitlines()
+    assert len([line for line in err if "training requested (drift)" in line]) == 1
+    assert err[-1].strip().startswith("waiting for: labelled rows for the training window")

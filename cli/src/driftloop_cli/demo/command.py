@@ -100,8 +100,9 @@ async def _main(
             return 1
         platform.write_state(os.getpid())
     try:
-        if json_output:
-            run = await run_demo(config, settings.kafka, settings.address_of)
+        if json_output or not console.is_terminal:
+            # No live screen in a pipe or a log: each loop event as one line.
+            run = await run_demo(config, settings.kafka, settings.address_of, _EventLines())
         else:
             with Live(console=console, refresh_per_second=4) as live:
                 run = await run_demo(
@@ -122,6 +123,23 @@ async def _main(
     else:
         _print_summary(result, path)
     return 0
+
+
+class _EventLines:
+    """Prints each new loop event on stderr, with what the platform waits for."""
+
+    def __init__(self) -> None:
+        self.shown = 0
+
+    def __call__(self, run: DemoRun) -> None:
+        from driftloop_cli.demo.run import waiting_for
+
+        events = run.timeline.events
+        for e in events[self.shown :]:
+            console.print(f"{e.at:7.1f} s  {escape(e.describe())}")
+        if len(events) > self.shown:
+            console.print(f"           [dim]waiting for: {escape(waiting_for(run))}[/dim]")
+        self.shown = len(events)
 
 
 def _view(run: DemoRun) -> Group:

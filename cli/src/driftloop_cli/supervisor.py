@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from driftloop.platform.embedded import BrokerError, EmbeddedBroker, ensure_topics
+from driftloop.platform.embedded import BrokerError, BrokerProcess, ensure_topics, local_broker
 from driftloop.platform.ports import SERVICES
 from driftloop.platform.settings import ServiceSettings
 from driftloop_cli.health import check
@@ -25,6 +25,7 @@ from driftloop_cli.state import RunState
 from driftloop_cli.ui import strip_ansi
 
 _PR_SET_PDEATHSIG = 1
+_BROKER_NAMES = {"tansu": "Tansu broker", "kafka": "Apache Kafka broker"}
 
 
 def _die_with_parent() -> None:
@@ -94,7 +95,7 @@ class Platform:
     data_dir: Path
     services: list[str] = field(default_factory=lambda: list(SERVICES))
     start_timeout_s: float = 120.0
-    broker: EmbeddedBroker | None = None
+    broker: BrokerProcess | None = None
     children: dict[str, Child] = field(default_factory=dict)
     _spawning: asyncio.Future[None] | None = None
 
@@ -109,9 +110,10 @@ class Platform:
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         self._check_ports()
-        if self.settings.kafka.embedded:
+        kafka = self.settings.kafka
+        if kafka.own_broker:
             await self._start_broker(logs / "broker.log")
-            progress(f"broker ready at {self.settings.kafka.servers}")
+            progress(f"{_BROKER_NAMES[kafka.embedded]} ready at {kafka.servers}")
         created = await self._ensure_topics()
         progress(f"topics ready ({len(created)} created)")
         # Spawning is shielded: a Ctrl-C must not lose a process mid-creation.
@@ -121,17 +123,18 @@ class Platform:
 
     def _check_ports(self) -> None:
         problems = [p for n in self.services if (p := service_port_problem(n, self.port_offset))]
-        if self.settings.kafka.embedded:
+        if self.settings.kafka.own_broker:
             problems += filter(None, [broker_port_problem(self.settings.kafka.embedded_port)])
         if problems:
             raise StartError("cannot start:\n" + "\n".join(f"  {p}" for p in problems))
 
     async def _start_broker(self, log_path: Path) -> None:
-        self.broker = EmbeddedBroker(self.settings.kafka.embedded_port, log_path)
-        self.broker.start()
+        kafka = self.settings.kafka
+        self.broker = local_broker(kafka, self.data_dir / "kafka", log_path)
         try:
-            await self.broker.wait_ready(self.settings.kafka)
-        except BrokerError:
+            self.broker.start()
+            await self.broker.wait_ready(kafka)
+        except BrokerError as exc:
             proc = self.broker.process
             state = (
                 f"exited with code {proc.returncode}"
@@ -140,7 +143,8 @@ class Platform:
             )
             raise StartError(
                 _with_log(
-                    f"the embedded broker (port {self.settings.kafka.embedded_port}) {state}",
+                    f"the {_BROKER_NAMES[kafka.embedded]} (port {kafka.embedded_port}) {state}: "
+                    f"{str(exc).splitlines()[0]}",
                     log_path,
                     self.port_offset,
                     None,
@@ -154,8 +158,8 @@ class Platform:
             return await ensure_topics(self.settings.kafka)
         except (KafkaError, OSError) as exc:
             where = (
-                "the embedded broker"
-                if self.settings.kafka.embedded
+                "the platform's own broker"
+                if self.settings.kafka.own_broker
                 else "DRIFTLOOP_KAFKA_BOOTSTRAP (unset it to run the embedded broker)"
             )
             raise StartError(
@@ -174,8 +178,12 @@ class Platform:
             DRIFTLOOP_DATA_DIR=str((self.data_dir / name).resolve()),
             DRIFTLOOP_PORT_OFFSET=str(self.port_offset),
             DRIFTLOOP_KAFKA_EMBEDDED_PORT=str(self.settings.kafka.embedded_port),
+            DRIFTLOOP_KAFKA_EMBEDDED=self.settings.kafka.embedded,
+            DRIFTLOOP_KAFKA_IDEMPOTENCE="on" if self.settings.kafka.idempotent else "off",
             DRIFTLOOP_LOG_FORMAT="json",
         )
+        if self.settings.kafka.bootstrap:
+            env["DRIFTLOOP_KAFKA_BOOTSTRAP"] = self.settings.kafka.bootstrap
         env.pop("DRIFTLOOP_GRPC_PORT", None)
         env.pop("DRIFTLOOP_METRICS_PORT", None)
         return env

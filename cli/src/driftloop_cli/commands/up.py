@@ -7,6 +7,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,6 +26,13 @@ DEMO_SPEC = Path(__file__).parent.parent / "specs" / "demo.yaml"
 INTERRUPTED = 130
 
 
+class Broker(StrEnum):
+    """The local broker ``driftloop up --broker`` runs."""
+
+    tansu = "tansu"
+    kafka = "kafka"
+
+
 def up(
     spec: Annotated[
         Path, typer.Option(help="Spec file (streams, feature views, models).")
@@ -35,6 +43,15 @@ def up(
     start_timeout: Annotated[
         float, typer.Option(help="Seconds each service may take to become healthy.")
     ] = 120.0,
+    broker: Annotated[
+        Broker | None,
+        typer.Option(
+            help="The local broker to run: tansu (embedded, in memory; the default) or "
+            "kafka (Apache Kafka in KRaft mode, its log under DRIFTLOOP_DATA_DIR/kafka so "
+            "topics and offsets survive a restart; needs Java 17+, and Maven the first "
+            "time to fetch its jars). Overrides DRIFTLOOP_KAFKA_EMBEDDED.",
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Start the broker (unless DRIFTLOOP_KAFKA_BOOTSTRAP names one) and the six
@@ -48,6 +65,14 @@ def up(
     from driftloop_cli.supervisor import Platform
 
     settings = discovery.settings(data_dir)
+    if broker is not None:
+        if not settings.kafka.own_broker:
+            fail(
+                "--broker starts a local broker, but DRIFTLOOP_KAFKA_BOOTSTRAP names an "
+                "existing one; unset it or drop --broker.",
+                2,
+            )
+        settings.kafka = settings.kafka.model_copy(update={"embedded": broker.value})
     try:
         load_spec(spec)
     except (SpecError, OSError) as exc:

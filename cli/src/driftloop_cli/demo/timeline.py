@@ -51,7 +51,8 @@ class LoopEvent:
                 return f"training started on {rows} labelled rows"
             case "TrainingCompleted":
                 gate = "passed" if b.get("gate_passed") else f"failed ({b.get('gate_reason', '')})"
-                return f"training completed: {version_word(b.get('version'))}, gate {gate}"
+                how = ", reused without training" if b.get("reused") else ""
+                return f"training completed: {version_word(b.get('version'))}{how}, gate {gate}"
             case "TrainingFailed":
                 return f"training failed: {b.get('reason', '')[:80]}"
             case "ModelVersionRegistered":

@@ -168,6 +168,12 @@ class TrainingPolicy(_Strict):
     gate: Literal["not_worse", "better_after_drift"] = "not_worse"
     gate_margin: float = Field(0.01, ge=0)
     gate_metric: str = "accuracy"
+    reuse_earlier: bool = Field(
+        True,
+        description="On drift, score the model's earlier versions (newest five of the same "
+        "feature view version) on the post-drift window; one better than the champion by "
+        "gate_margin becomes the candidate without training (a recurring concept).",
+    )
 
 
 class DriftPolicy(_Strict):
@@ -385,12 +391,16 @@ def _reference_problems_of_valid_parts(data: dict[str, Any]) -> list[tuple[tuple
             except ValidationError:
                 if isinstance(item, dict) and isinstance(item.get("name"), str):
                     invalid.add(item["name"])
-    partial = Spec.model_construct(**{k: tuple(v) for k, v in kept.items()})
-    problems = []
-    for (section, i, *rest), msg in partial.reference_problems():
+    partial = Spec.model_construct(
+        streams=tuple(kept["streams"]),
+        feature_views=tuple(kept["feature_views"]),
+        models=tuple(kept["models"]),
+    )
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    for (section, at, *rest), msg in partial.reference_problems():
         if msg.startswith("unknown ") and msg.rsplit(" ", 1)[-1].strip("'") in invalid:
             continue
-        problems.append(((section, index[section][i], *rest), msg))
+        problems.append(((section, index[str(section)][int(at)], *rest), msg))
     return problems
 
 

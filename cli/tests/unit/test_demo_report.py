@@ -103,6 +103,9 @@ def test_the_headline_tells_the_story():
     text = headline(summary(_run()))
     assert text.startswith("Drift at 100 s, detected 18 s later, new model promoted 70 s after")
     assert "accuracy" in text and "→" in text
+    empty = DemoRun(DemoConfig())
+    empty.onset_at, empty.ended_at = 33.0, 84.0
+    assert headline(summary(empty)) == "Drift at 33 s; no prediction was answered."
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")

@@ -51,6 +51,8 @@ def headline(summary: dict[str, Any]) -> str:
             parts.append(f"new model promoted {t['onset_to_promotion']:.0f} s after the drift")
         elif summary["verdict"]:
             parts.append(f"verdict {summary['verdict']} {t['onset_to_verdict']:.0f} s after it")
+    if all(x is None for x in a.values()):
+        return ", ".join(parts) + "; no prediction was answered."
     accuracy = (
         f"accuracy {acc(a['before_drift'])} → {acc(a['right_after_drift'])} → "
         f"{acc(a['after_recovery'])} (before → after the drift → recovered)"

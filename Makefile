@@ -13,10 +13,14 @@ BUF := node_modules/.bin/buf
 .PHONY: run up demo setup test test-kafka test-kafka-cluster test-fast test-servers check lint types imports proto proto-check buf-lint \
         compose-check ci bench clean
 
+HINT := @echo "driftloop: in another terminal, from this folder: .venv/bin/driftloop status (or events tail drift, models list, down)"
+
 run: setup  ## set up and run the embedded platform with the demo
+	$(HINT)
 	$(RUN) driftloop demo
 
 up: setup  ## set up and run the embedded platform (no demo)
+	$(HINT)
 	$(RUN) driftloop up
 
 setup: $(UV)  ## install the locked workspace into .venv

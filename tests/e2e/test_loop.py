@@ -50,7 +50,7 @@ async def test_abrupt_drift_is_retrained_canaried_and_promoted(platform):
     )
     assert completed.body["gate_passed"] is True
     new_version = _version(completed)
-    assert s["verdict"] == "VERDICT_PROMOTE", s["events"]
+    assert s["verdict"] == "promote", s["events"]
     promoted = [
         e
         for e in tl.of("AliasChanged")
@@ -143,7 +143,7 @@ async def test_the_loop_survives_kill_9_of_feature_and_monitoring(platform):
     await crash_and_restart("feature", lambda: asyncio.get_running_loop().time() - started > 35)
     await crash_and_restart("monitoring", lambda: asyncio.get_running_loop().time() - started > 85)
     run, s = await demo
-    assert s["verdict"] == "VERDICT_PROMOTE", s["events"]
+    assert s["verdict"] == "promote", s["events"]
     assert s["counts"]["prediction_failures"] == 0, s["counts"]
     assert s["counts"]["accepted"] == s["counts"]["sent"]
 

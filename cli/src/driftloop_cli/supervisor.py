@@ -114,7 +114,7 @@ class Platform:
         if kafka.own_broker:
             await self._start_broker(logs / "broker.log")
             progress(f"{_BROKER_NAMES[kafka.embedded]} ready at {kafka.servers}")
-        created = await ensure_topics(self.settings.kafka)
+        created = await self._ensure_topics()
         progress(f"topics ready ({len(created)} created)")
         # Spawning is shielded: a Ctrl-C must not lose a process mid-creation.
         self._spawning = asyncio.ensure_future(self._spawn_all(logs))
@@ -149,6 +149,22 @@ class Platform:
                     self.port_offset,
                     None,
                 )
+            ) from None
+
+    async def _ensure_topics(self) -> list[str]:
+        from aiokafka.errors import KafkaError
+
+        try:
+            return await ensure_topics(self.settings.kafka)
+        except (KafkaError, OSError) as exc:
+            where = (
+                "the platform's own broker"
+                if self.settings.kafka.own_broker
+                else "DRIFTLOOP_KAFKA_BOOTSTRAP (unset it to run the embedded broker)"
+            )
+            raise StartError(
+                f"no Kafka broker answers at {self.settings.kafka.servers}, from {where}: "
+                f"{type(exc).__name__}"
             ) from None
 
     async def _spawn_all(self, logs: Path) -> None:

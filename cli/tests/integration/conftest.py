@@ -51,10 +51,13 @@ class Cli:
         )
         self.cwd = tmp_path
 
-    def run(self, *args: str, timeout: float = 120, env: dict[str, str] | None = None):
+    def run(
+        self, *args: str, timeout: float = 120, env: dict[str, str] | None = None, own: bool = True
+    ):
+        """Run a command to its end; ``own=False``: with ``env`` alone (another terminal)."""
         return subprocess.run(
             [*CLI, *args],
-            env={**self.env, **(env or {})},
+            env={**(self.env if own else {}), **(env or {})},
             cwd=self.cwd,
             capture_output=True,
             text=True,

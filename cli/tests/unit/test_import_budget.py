@@ -44,6 +44,8 @@ COMMANDS = [
     ["models", "list"],
     ["models", "show"],
     ["models", "history"],
+    ["topics"],
+    ["topics", "ensure"],
 ]
 
 

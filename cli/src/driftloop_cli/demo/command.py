@@ -14,7 +14,7 @@ import typer
 from driftloop_cli import discovery
 from driftloop_cli.discovery import DataDir
 from driftloop_cli.ui import err as console
-from driftloop_cli.ui import escape, print_table
+from driftloop_cli.ui import escape, print_table, version_word
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -100,8 +100,9 @@ async def _main(
             return 1
         platform.write_state(os.getpid())
     try:
-        if json_output:
-            run = await run_demo(config, settings.kafka, settings.address_of)
+        if json_output or not console.is_terminal:
+            # No live screen in a pipe or a log: each loop event as one line.
+            run = await run_demo(config, settings.kafka, settings.address_of, _EventLines())
         else:
             with Live(console=console, refresh_per_second=4) as live:
                 run = await run_demo(
@@ -124,60 +125,122 @@ async def _main(
     return 0
 
 
+class _EventLines:
+    """Prints each new loop event on stderr, with what the platform waits for."""
+
+    def __init__(self) -> None:
+        self.shown = 0
+
+    def __call__(self, run: DemoRun) -> None:
+        from driftloop_cli.demo.run import waiting_for
+
+        events = run.timeline.events
+        for e in events[self.shown :]:
+            console.print(f"{e.at:7.1f} s  {escape(e.describe())}")
+        if len(events) > self.shown:
+            console.print(f"           [dim]waiting for: {escape(waiting_for(run))}[/dim]")
+        self.shown = len(events)
+
+
 def _view(run: DemoRun) -> Group:
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
+    from driftloop_cli.demo.run import waiting_for
+
     c = run.counters
+    tl = run.timeline
     elapsed = max(run.now(), 1e-6)
     acc = run.rolling_accuracy()
     table = Table.grid(padding=(0, 2))
-    table.add_row("elapsed", f"{elapsed:6.1f} s", "records/s", f"{c.accepted / elapsed:7.1f}")
+    table.add_row(
+        "elapsed",
+        f"{elapsed:6.1f} s",
+        "records/s",
+        f"{c.accepted / elapsed:7.1f}",
+        "drift onset",
+        f"at {run.onset_at:.1f} s" if run.onset_at is not None else "not yet",
+    )
     table.add_row(
         "champion",
-        f"v{run.timeline.champion or '-'}",
+        version_word(tl.champion),
         "candidate",
-        f"v{run.timeline.candidate or '-'}",
+        version_word(tl.candidate),
+        "canary share",
+        f"{tl.canary_share:.0%}",
     )
     table.add_row(
-        "canary share",
-        f"{run.timeline.canary_share:.0%}",
         "rolling accuracy",
         f"{acc:.3f}" if acc is not None else "-",
-    )
-    table.add_row("predicted", str(c.predicted), "failed", str(c.prediction_failures))
-    table.add_row(
         "labels sent",
         str(c.labels_sent),
-        "drift onset",
-        f"{run.onset_at:.1f} s" if run.onset_at is not None else "-",
+        "",
+        "",
     )
+    sums = Text(f"sent {c.sent} = ")
+    sums.append(" + ".join(f"{label} {n}" for label, n in _parts(c)))
     events = Text()
-    for e in run.timeline.events[-8:]:
-        events.append(f"{e.at:7.1f}s  {e.describe()}\n")
-    return Group(table, Text("loop events:", style="bold"), events)
+    for e in tl.events[-8:]:
+        events.append(f"{e.at:7.1f} s  {e.describe()}\n")
+    return Group(
+        table,
+        sums,
+        Text(f"waiting for: {waiting_for(run)}", style="italic"),
+        Text("loop events:", style="bold"),
+        events,
+    )
+
+
+def _parts(c: Any) -> list[tuple[str, int]]:
+    """The terms of ``sent``, the rare ones only when they happened."""
+    parts = [
+        ("predicted", c.predicted),
+        ("before the first model", c.no_model_yet),
+        ("superseded", c.superseded),
+        ("failed", c.prediction_failures),
+        ("in flight", c.in_flight),
+    ]
+    rare = [("rejected", c.rejected), ("gave up", c.gave_up), ("unanswered", c.unanswered)]
+    return parts + [(label, n) for label, n in rare if n]
+
+
+def _seconds(value: float | None, what: str = "") -> str:
+    return "-" if value is None else f"{value:.1f} s{what}"
 
 
 def _print_summary(result: dict[str, Any], path: Path) -> None:
     t = result["timings_s"]
     a = result["accuracy"]
-    rows = []
-    for key, value in [
-        ("drift onset at", t["drift_onset_at"]),
-        ("onset → detection", t["onset_to_detection"]),
-        ("onset → candidate registered", t["onset_to_candidate"]),
-        ("onset → verdict", t["onset_to_verdict"]),
-        ("onset → promotion", t["onset_to_promotion"]),
-        ("verdict", result["verdict"]),
-        ("accuracy before drift", a["before_drift"]),
-        ("accuracy right after drift", a["right_after_drift"]),
-        ("accuracy after recovery", a["after_recovery"]),
-        ("retrains after onset", result["retrains_after_onset"]),
+    c = result["counts"]
+
+    def acc(x: float | None) -> str:
+        return "-" if x is None else f"{x:.3f}"
+
+    rows = [
+        ("drift onset", _seconds(t["drift_onset_at"], " into the run")),
+        ("onset → detection", _seconds(t["onset_to_detection"])),
+        ("onset → candidate registered", _seconds(t["onset_to_candidate"])),
+        ("onset → verdict", _seconds(t["onset_to_verdict"])),
+        ("onset → promotion", _seconds(t["onset_to_promotion"])),
+        ("verdict", result["verdict"] or "none (see below)"),
+        ("evidence", result["verdict_evidence"] or "-"),
         (
-            "predictions / failed",
-            f"{result['counts']['predicted']} / {result['counts']['prediction_failures']}",
+            "accuracy before → after drift → recovered",
+            f"{acc(a['before_drift'])} → {acc(a['right_after_drift'])} → "
+            f"{acc(a['after_recovery'])}",
         ),
-    ]:
-        rows.append((key, "-" if value is None else str(value)))
-    print_table(("", "value"), rows, title="driftloop demo summary", caption=f"report: {path}")
+        ("retrains after onset", str(result["retrains_after_onset"])),
+        ("records sent", f"{c['sent']} = " + " + ".join(f"{k} {n}" for k, n in _parts_of(c))),
+    ]
+    caption = f"report: {path}"
+    if result["unfinished"]:
+        caption = f"{result['unfinished']}\n{caption}"
+    print_table(("", "value"), rows, title="driftloop demo summary", caption=caption)
+
+
+def _parts_of(counts: dict[str, Any]) -> list[tuple[str, int]]:
+    from driftloop_cli.demo.run import Counters
+
+    fields = {k: v for k, v in counts.items() if k in Counters.__dataclass_fields__}
+    return _parts(Counters(**fields))

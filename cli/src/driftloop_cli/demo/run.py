@@ -17,7 +17,8 @@ import grpc
 from driftloop.platform.settings import KafkaSettings
 from driftloop_cli.demo.client import PlatformClient
 from driftloop_cli.demo.stream import BEFORE, DemoRecord, DriftingStream, DriftKind
-from driftloop_cli.demo.timeline import Timeline, watch
+from driftloop_cli.demo.timeline import Timeline, evidence, watch
+from driftloop_cli.ui import enum_word
 
 
 @dataclass(frozen=True)
@@ -54,17 +55,41 @@ class Sample:
 
 @dataclass
 class Counters:
+    """Where every record sent went; ``sent`` is always the sum of
+    ``rejected``, ``predicted``, ``no_model_yet``, ``superseded``,
+    ``prediction_failures``, ``gave_up``, ``unanswered`` and ``in_flight``."""
+
     sent: int = 0
     accepted: int = 0
+    #: Refused by ingestion.
     rejected: int = 0
     predicted: int = 0
     prediction_failures: int = 0
+    #: Asked before serving had loaded a first model.
     no_model_yet: int = 0
+    #: The entity's online vector was already a later record's (or none came).
     superseded: int = 0
+    #: Could not be sent within 5 s (the client was saturated).
     gave_up: int = 0
+    #: Still waiting when the run ended.
+    unanswered: int = 0
+    in_flight: int = 0
     labels_sent: int = 0
     labels_rejected: int = 0
     failure_reasons: dict[str, int] = field(default_factory=dict)
+
+    def accounted(self) -> int:
+        """The sum that must equal ``sent``."""
+        return (
+            self.rejected
+            + self.predicted
+            + self.no_model_yet
+            + self.superseded
+            + self.prediction_failures
+            + self.gave_up
+            + self.unanswered
+            + self.in_flight
+        )
 
 
 @dataclass
@@ -76,8 +101,6 @@ class DemoRun:
     onset_at: float | None = None
     bad_candidate_version: int = 0
     ended_at: float = 0.0
-    #: Seconds from ingesting a record to sending its label.
-    label_lags: list[float] = field(default_factory=list)
     #: Accepted record ids and when (seconds since start) they were accepted.
     accepted_at: dict[str, float] = field(default_factory=dict)
 
@@ -110,7 +133,7 @@ async def run_demo(
     watcher = asyncio.create_task(watch(kafka, run.timeline, ready))
     await asyncio.wait_for(ready.wait(), 30)
     run.timeline.started = time.monotonic()
-    labels: list[tuple[float, str, int, float]] = []
+    labels: list[tuple[float, str, int]] = []
     in_flight = asyncio.Semaphore(config.max_in_flight)
     tasks: set[asyncio.Task[None]] = set()
     vectors = VectorWaiter(client, config.view)
@@ -150,6 +173,8 @@ async def run_demo(
             _, pending = await asyncio.wait(set(tasks), timeout=30)
             for task in pending:
                 task.cancel()
+            if pending:
+                await asyncio.wait(pending)
         # Let the last labels go out and the platform react to them.
         deadline = time.monotonic() + config.label_delay_s + 5
         while labels and time.monotonic() < deadline:
@@ -177,7 +202,7 @@ async def _ingest(
     config: DemoConfig,
     run: DemoRun,
     batch: list[DemoRecord],
-    labels: list[tuple[float, str, int, float]],
+    labels: list[tuple[float, str, int]],
     tasks: set[asyncio.Task[None]],
     vectors: VectorWaiter,
     in_flight: asyncio.Semaphore,
@@ -198,10 +223,22 @@ async def _ingest(
         run.counters.accepted += 1
         run.accepted_at[rec.record_id] = run.now()
         now = time.monotonic()
-        heapq.heappush(labels, (now + config.label_delay_s, rec.record_id, rec.label, now))
+        heapq.heappush(labels, (now + config.label_delay_s, rec.record_id, rec.label))
+        run.counters.in_flight += 1
         task = asyncio.create_task(_predict(client, config, run, rec, vectors, in_flight))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
+        task.add_done_callback(lambda t: _settle(run, t))
+
+
+def _settle(run: DemoRun, task: asyncio.Task[None]) -> None:
+    """A prediction task ended: it counted its outcome, unless cancelled."""
+    run.counters.in_flight -= 1
+    if task.cancelled():
+        run.counters.unanswered += 1
+    elif (exc := task.exception()) is not None:
+        run.counters.prediction_failures += 1
+        _count(run, f"predict:{type(exc).__name__}:{str(exc)[:60]}")
 
 
 class VectorWaiter:
@@ -307,15 +344,14 @@ async def _send_labels(
     client: PlatformClient,
     config: DemoConfig,
     run: DemoRun,
-    labels: list[tuple[float, str, int, float]],
+    labels: list[tuple[float, str, int]],
 ) -> None:
     while True:
         now = time.monotonic()
         due: list[tuple[str, int]] = []
         while labels and labels[0][0] <= now:
-            _, record_id, label, ingested = heapq.heappop(labels)
+            _, record_id, label = heapq.heappop(labels)
             due.append((record_id, label))
-            run.label_lags.append(now - ingested)
         for i in range(0, len(due), 500):
             chunk = due[i : i + 500]
             try:
@@ -345,6 +381,49 @@ async def _maybe_inject(client: PlatformClient, config: DemoConfig, run: DemoRun
 
 def _count(run: DemoRun, reason: str) -> None:
     run.counters.failure_reasons[reason] = run.counters.failure_reasons.get(reason, 0) + 1
+
+
+def waiting_for(run: DemoRun) -> str:
+    """What the platform is waiting for now, in a person's words."""
+    tl = run.timeline
+    last = tl.events[-1] if tl.events else None
+    delay = f"labels arrive {run.config.label_delay_s:g} s after their records"
+    if last is None or (tl.champion == 0 and last.type not in _TRAINING):
+        return f"the first model: training starts once enough records are labelled ({delay})"
+    if last.type == "TrainingRequested":
+        return "labelled rows for the training window (" + last.describe().split("waits for ")[-1]
+    if last.type == "TrainingStarted":
+        return "the trainer to finish (fit, validation gate, ONNX export)"
+    if last.type in ("TrainingCompleted", "ModelVersionRegistered", "AliasChanged", "ModelLoaded"):
+        if tl.candidate:
+            return "the canary to start: serving loads the candidate beside the champion"
+        if run.onset_at is not None and tl.first("DriftDetected", after=run.onset_at) is None:
+            return f"monitoring to see the drift in labelled predictions ({delay})"
+        return "new evidence: the champion serves; monitoring watches its labelled predictions"
+    if last.type in ("RolloutStarted", "RolloutStepped"):
+        return (
+            f"the verdict: monitoring compares candidate and champion on labelled "
+            f"predictions at {tl.canary_share:.0%} canary traffic"
+        )
+    if last.type == "DriftDetected":
+        return "training on the data since the drift"
+    if last.type in ("RolloutDecided", "RolloutCompleted"):
+        return "nothing: the loop is closed; monitoring keeps watching"
+    return "the next step of the loop"
+
+
+_TRAINING = ("TrainingRequested", "TrainingStarted", "TrainingCompleted", "TrainingFailed")
+
+
+def unfinished(run: DemoRun, verdict_seen: bool) -> str | None:
+    """Why a run ended before the loop's verdict, or None when it did not."""
+    if verdict_seen or run.config.drift == "none":
+        return None
+    return (
+        f"the run ended at {run.ended_at:.0f} s while the platform was waiting for "
+        f"{waiting_for(run)}; a longer run (--duration) or an earlier drift (--drift-at) "
+        "leaves the loop time to reach its verdict"
+    )
 
 
 def summary(run: DemoRun) -> dict[str, Any]:
@@ -403,7 +482,9 @@ def summary(run: DemoRun) -> dict[str, Any]:
             "onset_to_verdict": rel(decided),
             "onset_to_promotion": rel(promoted),
         },
-        "verdict": decided.body.get("verdict") if decided else None,
+        "verdict": enum_word(decided.body.get("verdict")) if decided else None,
+        "verdict_evidence": evidence(decided.body) if decided else None,
+        "unfinished": unfinished(run, decided is not None),
         "accuracy": {
             "before_drift": before,
             "right_after_drift": right_after,

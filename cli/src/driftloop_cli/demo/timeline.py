@@ -16,6 +16,7 @@ from driftloop.platform import topics
 from driftloop.platform.bus import aiokafka_options
 from driftloop.platform.envelope import message_class
 from driftloop.platform.settings import KafkaSettings
+from driftloop_cli.ui import enum_word, p_value, version_word
 
 WATCHED = (topics.DRIFT, topics.TRAINING, topics.MODELS, topics.ROLLOUTS, topics.SERVING)
 
@@ -32,36 +33,67 @@ class LoopEvent:
     body: dict[str, Any]
 
     def describe(self) -> str:
+        """One line in a person's words (no raw enum names, no "v0")."""
         b = self.body
         match self.type:
             case "DriftDetected":
-                return f"drift detected ({b.get('kind', '')}, {b.get('detector', '')})"
-            case "TrainingRequested" | "TrainingStarted":
-                return f"{self.type} run {b.get('run_id', '')[:8]} ({b.get('trigger', 'started')})"
+                return (
+                    f"drift detected: {enum_word(b.get('kind'))} drift "
+                    f"({b.get('detector', '')}, statistic {float(b.get('statistic', 0)):.3g} "
+                    f"over threshold {float(b.get('threshold', 0)):.3g})"
+                )
+            case "TrainingRequested":
+                rows = int(b.get("window", {}).get("min_rows", 0) or 0)
+                wait = f"; waits for {rows} labelled rows in its window" if rows else ""
+                return f"training requested ({enum_word(b.get('trigger'))}){wait}"
+            case "TrainingStarted":
+                rows = int(b.get("snapshot", {}).get("rows", 0) or 0)
+                return f"training started on {rows} labelled rows"
             case "TrainingCompleted":
-                gate = "passed" if b.get("gate_passed") else "failed"
+                gate = "passed" if b.get("gate_passed") else f"failed ({b.get('gate_reason', '')})"
                 how = ", reused without training" if b.get("reused") else ""
-                return f"training completed: v{b.get('version', '?')}{how}, gate {gate}"
+                return f"training completed: {version_word(b.get('version'))}{how}, gate {gate}"
             case "TrainingFailed":
-                return f"training failed: {b.get('reason', '')[:60]}"
+                return f"training failed: {b.get('reason', '')[:80]}"
             case "ModelVersionRegistered":
-                return f"registered v{b.get('version', {}).get('version', '?')}"
+                return f"registered {version_word(b.get('version', {}).get('version'))}"
             case "AliasChanged":
                 return (
-                    f"{b.get('alias')} → v{b.get('version', 0)} "
-                    f"(was v{b.get('previous_version', 0)})"
+                    f"{b.get('alias')} → {version_word(b.get('version'))} "
+                    f"(was {version_word(b.get('previous_version'))})"
+                )
+            case "ModelLoaded":
+                model = b.get("model", {})
+                return (
+                    f"serving loaded {version_word(model.get('version'))} as "
+                    f"{enum_word(b.get('role'))} ({float(b.get('load_ms', 0)):.0f} ms)"
                 )
             case "RolloutStarted":
-                return f"canary started at {b.get('candidate_share', 0):.0%}"
+                return f"canary started at {float(b.get('candidate_share', 0)):.0%} of traffic"
             case "RolloutStepped":
-                return f"canary stepped to {b.get('candidate_share', 0):.0%}"
+                return f"canary stepped to {float(b.get('candidate_share', 0)):.0%} of traffic"
             case "RolloutDecided":
-                return f"verdict: {b.get('verdict', '')} ({b.get('reason', '')[:50]})"
+                return f"verdict: {enum_word(b.get('verdict'))} ({evidence(b)})"
             case "RolloutCompleted":
-                return f"rollout completed: {b.get('verdict', '')}"
+                champion = version_word(b.get("champion", {}).get("version"))
+                return f"rollout completed: {enum_word(b.get('verdict'))}; champion {champion}"
             case "ModelLoadFailed":
-                return f"load failed: {b.get('reason', '')[:60]}"
+                return f"load failed: {b.get('reason', '')[:80]}"
         return self.type
+
+
+def evidence(body: dict[str, Any]) -> str:
+    """The canary evidence behind a verdict, in words and units."""
+    e = body.get("evidence") or {}
+    if not e:
+        return body.get("reason", "")[:80]
+    metric = e.get("metric", "accuracy")
+    return (
+        f"{metric} {float(e.get('candidate_value', 0)):.3f} (candidate, "
+        f"{int(e.get('candidate_samples', 0))} labelled) vs "
+        f"{float(e.get('champion_value', 0)):.3f} (champion, "
+        f"{int(e.get('champion_samples', 0))}), {p_value(float(e.get('p_value', 1)))}"
+    )
 
 
 @dataclass

@@ -53,6 +53,10 @@ def write_spec(path: Path, stream: str, views: list[str]) -> Path:
     return path
 
 
+#: Every process start_feature started; conftest.py stops what a test left.
+STARTED: list[ServiceProcess] = []
+
+
 def start_feature(
     kafka: KafkaSettings, spec: Path, data_dir: Path, group: str, **extra: str
 ) -> tuple[ServiceProcess, str]:
@@ -69,6 +73,7 @@ def start_feature(
         **extra,
     }
     proc = ServiceProcess("driftloop_feature", env, data_dir / "feature.log").start()
+    STARTED.append(proc)
     address = f"127.0.0.1:{port}"
     proc.wait_healthy(address)
     return proc, address

@@ -328,7 +328,10 @@ class ServiceProcess:
                     if reply.status == health_pb2.HealthCheckResponse.SERVING:
                         return
                 time.sleep(0.1)
-        raise TimeoutError(f"{self.module} not healthy at {address}: {self.tail()}")
+        # A process the caller will not get back must not outlive the test.
+        tail = self.tail()
+        self.kill()
+        raise TimeoutError(f"{self.module} not healthy at {address} (stopped): {tail}")
 
     def tail(self, lines: int = 30) -> str:
         with contextlib.suppress(OSError):

@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import numpy as np
+from aiokafka import AIOKafkaProducer
 
+from driftloop.common.v1.common_pb2 import Value
+from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
+from driftloop.ingestion.v1.events_pb2 import LabelReceived
+from driftloop.platform import topics
+from driftloop.platform.bus import aiokafka_options
+from driftloop.platform.envelope import headers_for, message_class, new_meta
 from driftloop.platform.grpc_client import channel
 from driftloop.platform.grpc_server import GrpcServer
 from driftloop.platform.settings import GrpcSettings
@@ -255,3 +262,54 @@ class Harness:
         if self.registry_server is not None:
             await self.registry_server.stop(0)
         self.store.close()
+
+
+async def publish(kafka, events: list[tuple[object, str]]) -> None:
+    """Events to their topics over the real broker, keyed as given."""
+    producer = AIOKafkaProducer(**aiokafka_options(kafka), linger_ms=5)
+    await producer.start()
+    try:
+        for event, key in events:
+            headers = [(k, v.encode()) for k, v in headers_for(event).items()]
+            topic = topics.TOPIC_OF[event.DESCRIPTOR.full_name]
+            await producer.send_and_wait(
+                topic, event.SerializeToString(), key=key.encode(), headers=headers
+            )
+    finally:
+        await producer.stop()
+
+
+def decode(record):
+    """A consumed record's event and its headers."""
+    headers = {k: v.decode() for k, v in record.headers}
+    return message_class(headers["ce_type"]).FromString(record.value), headers
+
+
+def labelled_rows(model: str, view: str, X, y, times, first: int = 0):
+    """Labels and feature vectors (view version 1) of rows ``first``…, with
+    record ids ``<model>-r<i>`` and five entities."""
+    labels, vectors = [], []
+    for j in range(len(y)):
+        i = first + j
+        record_id = f"{model}-r{i}"
+        labels.append(
+            LabelReceived(
+                meta=new_meta("test"),
+                stream="s",
+                record_id=record_id,
+                label=Value(int_value=int(y[j])),
+            )
+        )
+        v = FeatureVectorComputed(
+            meta=new_meta("test", caused_by=record_id),
+            record_id=record_id,
+            stream="s",
+            entity_id=f"e{i % 5}",
+            view=view,
+            view_version=1,
+            feature_names=[f"f{k}" for k in range(WIDTH)],
+            values=X[j].tolist(),
+        )
+        v.event_time.FromDatetime(times[j])
+        vectors.append(v)
+    return labels, vectors

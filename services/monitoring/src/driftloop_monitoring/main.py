@@ -10,6 +10,7 @@ import structlog
 from driftloop.monitoring.v1.monitoring_service_pb2_grpc import (
     add_MonitoringServiceServicer_to_server,
 )
+from driftloop.platform.leases import Leases
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
 from driftloop.platform.spec import load_spec
@@ -20,6 +21,7 @@ from driftloop_monitoring.entrypoints.publisher import Publisher
 from driftloop_monitoring.entrypoints.registry_client import bootstrap_aliases
 from driftloop_monitoring.entrypoints.servicer import MonitoringServicer
 from driftloop_monitoring.service.monitor import Monitor
+from driftloop_monitoring.service.ownership import Ownership
 from driftloop_monitoring.service.policies import Policies
 from driftloop_monitoring.settings import MonitoringSettings
 
@@ -35,7 +37,9 @@ def build(settings: MonitoringSettings | None = None) -> ServiceRuntime:
         min_predictions=settings.rollout_min_predictions,
         max_prediction_psi=settings.rollout_max_prediction_psi,
     )
-    store = SqliteStore(settings.data_dir / settings.state_db)
+    # Every replica keeps every model's state (its own copy, from groups of
+    # its own); a lease per model says which one announces its facts.
+    store = SqliteStore(settings.local_dir / settings.state_db)
     monitor = Monitor(
         store,
         policies,
@@ -43,8 +47,14 @@ def build(settings: MonitoringSettings | None = None) -> ServiceRuntime:
         quality_window=settings.quality_window,
         recent_drift_kept=settings.recent_drift_kept,
     )
-    publisher = Publisher(runtime.bus, monitor)
-    subscribers.register(runtime.broker, runtime.bus, monitor, publisher, settings.consumer_group)
+    ownership = Ownership(
+        Leases.of(settings, "monitoring"),
+        lambda: [*monitor.models, *(m.name for m in (spec.models if spec else []))],
+    )
+    publisher = Publisher(runtime.bus, monitor, ownership)
+    replica = settings.replica.id
+    group = f"{settings.consumer_group}-{replica}" if replica else settings.consumer_group
+    subscribers.register(runtime.broker, runtime.bus, monitor, publisher, group)
     runtime.grpc.add(
         add_MonitoringServiceServicer_to_server,
         MonitoringServicer(monitor),
@@ -68,8 +78,14 @@ def build(settings: MonitoringSettings | None = None) -> ServiceRuntime:
     async def close() -> None:
         monitor.flush()
         store.close()
+        ownership.leases.close()
+
+    async def own() -> None:
+        await ownership.run(publisher.on_gained)
 
     runtime.on_start(bootstrap)
+    runtime.on_start(ownership.refresh)  # before the first event is read
+    runtime.background(own)
     runtime.background(ticker)
     runtime.on_stop(close)
     return runtime

@@ -7,6 +7,7 @@ import asyncio
 
 import structlog
 
+from driftloop.platform.leases import Leases
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
 from driftloop.platform.spec import Spec, load_spec
@@ -20,6 +21,7 @@ from driftloop_training.entrypoints.publisher import BusRunEvents
 from driftloop_training.entrypoints.servicer import TrainingServicer
 from driftloop_training.service.dataset import Dataset
 from driftloop_training.service.runs import Runs
+from driftloop_training.service.single_flight import SingleFlight
 from driftloop_training.service.triggers import Triggers
 from driftloop_training.settings import TrainingSettings
 
@@ -31,14 +33,17 @@ def build() -> ServiceRuntime:
     runtime = ServiceRuntime("training", settings)
     cfg = settings.training
     spec = load_spec(settings.spec) if settings.spec else Spec()
-    store = SqliteStore(settings.data_dir)
+    # Each replica keeps a whole offline dataset of its own (it reads every
+    # partition of features and labels); runs are single-flight across them.
+    store = SqliteStore(settings.local_dir)
     registry = GrpcRegistry(
         settings.address_of("registry"),
         token=settings.grpc.auth_token.get_secret_value(),
         deadline_s=cfg.registry_deadline_s,
         chunk_bytes=cfg.chunk_bytes,
     )
-    trainer = ProcessTrainer(settings.data_dir / "jobs", cfg.worker_start_method)
+    trainer = ProcessTrainer(settings.local_dir / "jobs", cfg.worker_start_method)
+    flight = SingleFlight(Leases.of(settings, "training"))
     runs = Runs(
         spec,
         store,
@@ -47,10 +52,13 @@ def build() -> ServiceRuntime:
         trainer,
         OnnxScorer(),
         cfg,
+        flight=flight,
     )
     dataset = Dataset(spec, store, cfg)
     triggers = Triggers(runs, dataset)
-    subscribers.register(runtime.broker, runtime.bus, dataset, triggers, cfg.group)
+    subscribers.register(
+        runtime.broker, runtime.bus, dataset, triggers, cfg.group, settings.replica.id
+    )
     runtime.grpc.add(
         training_service_pb2_grpc.add_TrainingServiceServicer_to_server,
         TrainingServicer(runs),
@@ -72,6 +80,7 @@ def build() -> ServiceRuntime:
     async def close() -> None:
         await registry.close()
         store.close()
+        flight.leases.close()
 
     runtime.background(trigger_loop)
     runtime.on_stop(close)

@@ -10,23 +10,31 @@ from datetime import timedelta
 
 import grpc
 import pytest
-from aiokafka import AIOKafkaProducer
-from training_fakes import T0, WIDTH, FakeRegistry, make_spec, model_yaml, synthetic
+from training_fakes import (
+    T0,
+    FakeRegistry,
+    decode,
+    labelled_rows,
+    make_spec,
+    model_yaml,
+    publish,
+    synthetic,
+)
 
 from driftloop.bus.v1.deadletter_pb2 import EventDeadLettered
-from driftloop.common.v1.common_pb2 import ModelRef, Value
+from driftloop.common.v1.common_pb2 import ModelRef
 from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
 from driftloop.ingestion.v1.events_pb2 import LabelReceived
 from driftloop.monitoring.v1.events_pb2 import DriftDetected, DriftKind
 from driftloop.platform import topics
-from driftloop.platform.bus import aiokafka_options
-from driftloop.platform.envelope import headers_for, message_class, new_meta
+from driftloop.platform.envelope import new_meta
 from driftloop.platform.grpc_client import channel
 from driftloop.platform.testing import (
     ServiceProcess,
     caught_up,
     end_offsets,
     free_port,
+    kafka_env,
     read_from,
     unique,
     wait_for,
@@ -35,25 +43,6 @@ from driftloop.registry.v1 import registry_service_pb2_grpc
 from driftloop.training.v1 import run_pb2, training_service_pb2, training_service_pb2_grpc
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
-
-
-async def publish(kafka, events: list[tuple[object, str]]) -> None:
-    producer = AIOKafkaProducer(**aiokafka_options(kafka), linger_ms=5)
-    await producer.start()
-    try:
-        for event, key in events:
-            headers = [(k, v.encode()) for k, v in headers_for(event).items()]
-            topic = topics.TOPIC_OF[event.DESCRIPTOR.full_name]
-            await producer.send_and_wait(
-                topic, event.SerializeToString(), key=key.encode(), headers=headers
-            )
-    finally:
-        await producer.stop()
-
-
-def decode(record):
-    headers = {k: v.decode() for k, v in record.headers}
-    return message_class(headers["ce_type"]).FromString(record.value), headers
 
 
 @pytest.fixture
@@ -86,7 +75,7 @@ async def test_dataset_initial_champion_and_debounced_drift(kafka, fake_registry
     proc = ServiceProcess(
         "driftloop_training",
         {
-            "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+            **kafka_env(kafka),
             "DRIFTLOOP_GRPC_PORT": str(port),
             "DRIFTLOOP_METRICS_ENABLED": "false",
             "DRIFTLOOP_DATA_DIR": str(tmp_path / "data"),
@@ -103,31 +92,8 @@ async def test_dataset_initial_champion_and_debounced_drift(kafka, fake_registry
         # 240 records: the first 120 labelled before their vectors, the rest after.
         n = 240
         X, y, times = synthetic(n)
-        ids = [f"{model}-r{i}" for i in range(n)]
-        labels = [
-            LabelReceived(
-                meta=new_meta("test"),
-                stream="s",
-                record_id=ids[i],
-                label=Value(int_value=int(y[i])),
-            )
-            for i in range(n)
-        ]
-        vectors = []
-        for i in range(n):
-            v = FeatureVectorComputed(
-                meta=new_meta("test", caused_by=ids[i]),
-                record_id=ids[i],
-                stream="s",
-                entity_id=f"e{i % 5}",
-                view=view,
-                view_version=1,
-                feature_names=[f"f{j}" for j in range(WIDTH)],
-                values=X[i].tolist(),
-            )
-            v.event_time.FromDatetime(times[i])
-            vectors.append(v)
-        bad_label = LabelReceived(meta=new_meta("test"), stream="s", record_id=ids[0])
+        labels, vectors = labelled_rows(model, view, X, y, times)
+        bad_label = LabelReceived(meta=new_meta("test"), stream="s", record_id=labels[0].record_id)
         bad_vector = FeatureVectorComputed(  # no event_time
             meta=new_meta("test"), record_id=f"{model}-bad", view=view, view_version=1
         )

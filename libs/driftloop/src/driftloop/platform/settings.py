@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "DRIFTLOOP_"
@@ -31,7 +31,20 @@ class KafkaSettings(BaseModel):
         description="host:port list of an existing Kafka cluster. Empty: the embedded "
         "broker at 127.0.0.1:<embedded_port>.",
     )
-    embedded_port: int = Field(19092, ge=1, le=65535, description="Port of the embedded broker.")
+    embedded: Literal["tansu", "kafka"] = Field(
+        "tansu",
+        description="Which broker the platform runs itself when no bootstrap is given: "
+        "tansu (the embedded Kafka-protocol broker, in memory, starts in a second) or "
+        "kafka (Apache Kafka in KRaft mode as a Java child process, its log under "
+        "DRIFTLOOP_DATA_DIR/kafka, so topics and offsets survive a restart; needs Java 17+ "
+        "and, once, Maven).",
+    )
+    embedded_port: int = Field(
+        19092,
+        ge=1,
+        le=65535,
+        description="Port of the embedded broker (Apache Kafka's controller takes the next).",
+    )
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         "PLAINTEXT", description="Kafka security protocol used by every producer and consumer."
     )
@@ -43,13 +56,21 @@ class KafkaSettings(BaseModel):
     ssl_cafile: Path | None = Field(None, description="CA bundle to verify the brokers (SSL).")
     ssl_certfile: Path | None = Field(None, description="Client certificate (mutual TLS).")
     ssl_keyfile: Path | None = Field(None, description="Client private key (mutual TLS).")
-    idempotence: bool = Field(
-        False,
-        description="Idempotent producer. Off for the embedded broker (Tansu does not "
-        "support it); turn it on against Apache Kafka.",
+    idempotence: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Idempotent producers with acks=all (no record lost or written twice "
+        "when a broker fails or a request is retried). auto: on, except on the embedded "
+        "Tansu broker, which does not support it; on and off force it. With it off, "
+        "producers wait for the leader only (acks=1).",
     )
     partitions: int = Field(3, ge=1, description="Partitions of each topic created at start.")
     replication_factor: int = Field(1, ge=1, description="Replication of created topics.")
+    retention_ms: int | None = Field(
+        None,
+        ge=-1,
+        description="retention.ms of created topics (-1: keep forever). Empty: the broker's "
+        "default (Apache Kafka's is 7 days).",
+    )
     handler_retries: int = Field(
         3, ge=1, description="Attempts at handling an event before it is dead-lettered."
     )
@@ -58,14 +79,29 @@ class KafkaSettings(BaseModel):
     )
     linger_ms: int = Field(5, ge=0, description="Producer linger, trading latency for batching.")
 
+    @field_validator("idempotence", mode="before")
+    @classmethod
+    def _legacy_bool(cls, value: object) -> object:
+        # Before "auto" this was a boolean; keep DRIFTLOOP_KAFKA_IDEMPOTENCE=true working.
+        if isinstance(value, bool) or str(value).lower() in {"true", "false", "1", "0"}:
+            return "on" if str(value).lower() in {"true", "1"} else "off"
+        return value
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether producers run idempotent with acks=all (``idempotence`` resolved)."""
+        if self.idempotence != "auto":
+            return self.idempotence == "on"
+        return not (self.own_broker and self.embedded == "tansu")
+
     @property
     def servers(self) -> str:
         """The bootstrap servers to connect to."""
         return self.bootstrap or f"127.0.0.1:{self.embedded_port}"
 
     @property
-    def embedded(self) -> bool:
-        """Whether the platform runs its own broker."""
+    def own_broker(self) -> bool:
+        """Whether the platform runs its own broker (of kind ``embedded``)."""
         return not self.bootstrap
 
 
@@ -89,6 +125,11 @@ class GrpcSettings(BaseModel):
     shutdown_grace_s: float = Field(
         10.0, ge=0, description="How long in-flight calls may finish on SIGTERM."
     )
+    reuse_port: bool = Field(
+        False,
+        description="Bind with SO_REUSEPORT (grpc.so_reuseport) so that several processes "
+        "serve one port and the kernel spreads connections over them (serving workers).",
+    )
 
 
 class MetricsSettings(BaseModel):
@@ -108,6 +149,30 @@ class LogSettings(BaseModel):
     )
 
 
+class ReplicaSettings(BaseModel):
+    """This process among the replicas of its service (``DRIFTLOOP_REPLICA_*``)."""
+
+    id: str = Field(
+        "",
+        pattern=r"^[A-Za-z0-9_.-]*$",
+        description="This replica's name among its service's replicas (e.g. the pod's "
+        "ordinal); it names its own local state and consumer groups where each replica "
+        "reads a whole topic. Empty: the only replica.",
+    )
+    leases_url: str = Field(
+        "",
+        description="Where the services that own work per model (training, monitoring) "
+        "keep their leases: postgresql://… (replicas on many machines) or sqlite:///path; "
+        "empty: SQLite at <data_dir>/leases.db (replicas on one machine).",
+    )
+    lease_ttl_s: float = Field(
+        10.0,
+        gt=0,
+        description="How long a lease lasts unrenewed: a replica that dies hands its "
+        "models over after at most this long. Holders renew at a third of it.",
+    )
+
+
 class ServiceSettings(BaseSettings):
     """Settings every service has. A service subclasses this and adds its own."""
 
@@ -123,6 +188,9 @@ class ServiceSettings(BaseSettings):
     grpc: GrpcSettings = Field(default_factory=GrpcSettings, description="gRPC server.")
     metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="Prometheus.")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
+    replica: ReplicaSettings = Field(
+        default_factory=ReplicaSettings, description="This replica among its service's."
+    )
     data_dir: Path = Field(
         Path("var"), description="Where the service keeps local state (databases, files)."
     )
@@ -154,6 +222,12 @@ class ServiceSettings(BaseSettings):
         description='host:port of other services by name (JSON, e.g. {"registry": '
         '"registry:50054"}); a service not named is at 127.0.0.1 on its default port.',
     )
+
+    @property
+    def local_dir(self) -> Path:
+        """Where this replica keeps state only it uses (``data_dir`` itself
+        when it is the only replica)."""
+        return self.data_dir / f"replica-{self.replica.id}" if self.replica.id else self.data_dir
 
     def address_of(self, service: str) -> str:
         """Where another driftloop service's gRPC server is."""

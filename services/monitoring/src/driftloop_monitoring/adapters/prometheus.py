@@ -29,6 +29,12 @@ UNMATCHED = Counter(
     "Predictions or labels that aged out without a match",
     ["kind"],
 )
+UNJOINABLE = Counter(
+    "driftloop_monitoring_unjoinable_predictions_total",
+    "Predictions with no usable record id (none sent, or one serving generated): "
+    "they count for drift but can never meet a label",
+    ["model"],
+)
 FEATURE_PSI = Gauge(
     "driftloop_monitoring_feature_psi", "Last window's PSI per feature", ["model", "feature"]
 )
@@ -55,6 +61,11 @@ CANARY_PHASE = Gauge(
     "1 for the rollout's current phase (started, stepping, decided, completed)",
     ["model", "phase"],
 )
+VERDICTS = Counter(
+    "driftloop_monitoring_rollout_verdicts_total",
+    "Rollouts decided, by verdict (promote, rollback)",
+    ["model", "verdict"],
+)
 PHASES = ("started", "stepping", "decided", "completed")
 
 
@@ -74,12 +85,18 @@ class PrometheusMetrics:
         if n:
             UNMATCHED.labels(what).inc(n)
 
+    def unjoinable(self, model: str) -> None:
+        UNJOINABLE.labels(model).inc()
+
     def feature_drift(self, model: str, feature: str, psi: float, statistic: float) -> None:
         FEATURE_PSI.labels(model, feature).set(psi)
         FEATURE_TEST.labels(model, feature).set(statistic)
 
     def drift(self, model: str, kind: str, detector: str) -> None:
         DRIFT_EVENTS.labels(model, kind, detector).inc()
+
+    def verdict(self, model: str, verdict: str) -> None:
+        VERDICTS.labels(model, verdict).inc()
 
     def canary(self, model: str, phase: str, share: float, cand: float, champ: float) -> None:
         CANARY_SHARE.labels(model).set(share if phase in ("started", "stepping") else 0.0)

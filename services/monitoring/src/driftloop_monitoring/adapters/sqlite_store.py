@@ -90,7 +90,7 @@ class _Buffer(JoinBuffer):
             if table == "joined":
                 rows = [(*k, v) for k, v in ops.items() if v is not None]
             else:
-                rows = [v for v in ops.values() if v is not None]
+                rows = [v for v in ops.values() if isinstance(v, tuple)]
             if gone:
                 db.executemany(f"DELETE FROM {table} WHERE {cols}", gone)
             if rows:

@@ -15,7 +15,7 @@ from driftloop_monitoring.domain.debounce import drift_id
 from driftloop_monitoring.domain.detectors import Change, StreamingDetector
 from driftloop_monitoring.domain.events import DriftFound
 from driftloop_monitoring.domain.level import LevelWatch
-from driftloop_monitoring.domain.model import VersionInfo
+from driftloop_monitoring.domain.model import Histogram, VersionInfo
 
 #: The detector name of the level check's alert: the champion is below its own gate.
 BELOW_GATE = "below_gate"
@@ -156,12 +156,12 @@ class DriftWatch:
         self.window_rows += 1
         if self.window_rows < max(self.policy.window, self.policy.min_samples):
             return []
-        return self._close_window(at)
+        return self._close_window(self.champion.features, at)
 
-    def _close_window(self, at: float) -> list[DriftFound]:
+    def _close_window(self, reference: tuple[Histogram, ...], at: float) -> list[DriftFound]:
         p = self.policy
         results = windowed.compare_all(
-            self.champion.features, self.window, psi_threshold=p.psi_threshold, alpha=p.test_alpha
+            reference, self.window, psi_threshold=p.psi_threshold, alpha=p.test_alpha
         )
         self.last_results = results
         self.on_window(results)
@@ -170,15 +170,6 @@ class DriftWatch:
         names = {r.name for r in drifted}
         fresh = names - self.latched
         self.latched = names
-        common = dict(
-            model=self.model,
-            version=self.version,
-            change_started_at=self.window_start,
-            change_started_position=self.window_start_position,
-            window_start=self.window_start,
-            window_end=at,
-            window_samples=self.window_rows,
-        )
         if fresh:
             top = max(drifted, key=lambda r: r.psi)
             out.append(
@@ -190,7 +181,13 @@ class DriftWatch:
                     threshold=p.psi_threshold,
                     features=tuple(results),
                     dataset_drift_share=len(drifted) / len(results),
-                    **common,
+                    model=self.model,
+                    version=self.version,
+                    change_started_at=self.window_start,
+                    change_started_position=self.window_start_position,
+                    window_start=self.window_start,
+                    window_end=at,
+                    window_samples=self.window_rows,
                 )
             )
         self.window, self.window_rows = {}, 0

@@ -28,7 +28,7 @@ from driftloop_monitoring.domain.model import (
 from driftloop_monitoring.domain.quality import QualityWindow, loss
 from driftloop_monitoring.domain.windowed import FeatureResult
 from driftloop_monitoring.service.drift import BELOW_GATE, DriftWatch
-from driftloop_monitoring.service.metrics import NullMetrics
+from driftloop_monitoring.service.metrics import Metrics, NullMetrics
 from driftloop_monitoring.service.policies import Policies
 from driftloop_monitoring.service.ports import StateStore
 from driftloop_monitoring.service.rollouts import Rollouts
@@ -56,7 +56,7 @@ class Monitor:
         store: StateStore,
         policies: Policies,
         *,
-        metrics: NullMetrics | None = None,
+        metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
         quality_window: int = 1000,
         recent_drift_kept: int = 20,
@@ -93,9 +93,12 @@ class Monitor:
         info = self.model(name).versions.get(self.model(name).champion)
         margin = self.policies.canary(name).margin
         watch = DriftWatch(name, info, self.policies.drift(name), margin=margin)
-        watch.on_window = lambda results: [
-            self.metrics.feature_drift(name, r.name, r.psi, r.statistic) for r in results
-        ]
+
+        def on_window(results: list[FeatureResult]) -> None:
+            for r in results:
+                self.metrics.feature_drift(name, r.name, r.psi, r.statistic)
+
+        watch.on_window = on_window
         return watch
 
     def on_version(self, info: VersionInfo) -> None:
@@ -143,10 +146,15 @@ class Monitor:
     # -- the stream ----------------------------------------------------------
     def on_prediction(self, p: Prediction) -> list[Fact]:
         now = self.clock()
-        dupes = self.join.counts.duplicates
-        joined = self.join.add_prediction(p, now)
-        if self.join.counts.duplicates != dupes:
-            return []  # one prediction per (record id, model, version)
+        joined: list[Joined] = []
+        if p.joinable:
+            dupes = self.join.counts.duplicates
+            joined = self.join.add_prediction(p, now)
+            if self.join.counts.duplicates != dupes:
+                return []  # one prediction per (record id, model, version)
+        else:
+            # No label will ever carry its id: counted, never held for a join.
+            self.metrics.unjoinable(p.model)
         state = self.model(p.model)
         out: list[Fact] = []
         role = p.role or state.role_of(p.version)
@@ -275,6 +283,8 @@ class Monitor:
         self.store.flush()
 
     def report_rollout(self, change: RolloutChanged) -> None:
+        if change.kind == "decided":
+            self.metrics.verdict(change.model, change.verdict)
         r = self.rollouts.active.get(change.model)
         if r is None:
             return

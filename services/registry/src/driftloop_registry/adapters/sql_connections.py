@@ -66,6 +66,12 @@ class Database:
     def migrate_prelude(self, cur: Cursor) -> None:
         """Dialect-specific work before migrations (locks, schema)."""
 
+    def claim_outbox(self, cur: Cursor) -> bool:
+        """In a write transaction: whether this relay may drain the outbox now.
+        SQLite's write transaction already excludes every other writer of the
+        file, so the claim is the transaction itself."""
+        return True
+
     def close(self) -> None:
         for conn in self._all:
             with contextlib.suppress(Exception):
@@ -148,6 +154,16 @@ class PostgresDatabase(Database):
     def migrate_prelude(self, cur: Cursor) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"registry:{self.schema}",))
         cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+
+    def claim_outbox(self, cur: Cursor) -> bool:
+        # One relay drains at a time (a lease held by the transaction; a dead
+        # replica's connection closes and frees it). Claiming single rows with
+        # SKIP LOCKED instead would let two relays publish one model's events
+        # out of commit order.
+        row = cur.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtext(?))", (f"outbox:{self.schema}",)
+        ).one()
+        return bool(row and row[0])
 
     def drop_schema(self) -> None:
         """Remove everything (tests use a throwaway schema per run)."""

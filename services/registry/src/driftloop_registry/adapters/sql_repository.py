@@ -28,7 +28,7 @@ from driftloop_registry.domain.model import (
     TensorSpec,
     VersionDraft,
 )
-from driftloop_registry.service.ports import Cause, PendingEvent
+from driftloop_registry.service.ports import Cause, PendingEvent, Publish
 
 T = TypeVar("T")
 
@@ -278,39 +278,48 @@ class SqlRepository:
     # -- outbox ---------------------------------------------------------------
 
     async def pending_events(self, limit: int) -> list[PendingEvent]:
-        def work(cur: Cursor) -> list[PendingEvent]:
-            rows = cur.execute(
-                "SELECT id, event_id, kind, model, version, history_seq, causation_id, "
-                "correlation_id, created_at FROM outbox WHERE published_at IS NULL "
-                "ORDER BY id LIMIT ?",
-                (limit,),
-            ).all()
-            out = []
-            for id_, event_id, kind, model, version, seq, causation, correlation, at in rows:
-                change = None
-                if kind == "alias":
-                    hist = cur.execute(
-                        f"SELECT {_HISTORY_COLUMNS} FROM alias_history WHERE seq = ?", (seq,)
-                    ).one()
-                    change = _change_from(hist) if hist else None
-                mv = self._version(cur, model, version) if version else None
-                out.append(
-                    PendingEvent(id_, event_id, model, causation, correlation, _dt(at), mv, change)
-                )
-            return out
+        return await self._run(lambda cur: self._pending(cur, limit), write=False)
 
-        return await self._run(work, write=False)
+    async def publish_pending(self, limit: int, publish: Publish) -> int:
+        loop = asyncio.get_running_loop()
 
-    async def mark_published(self, ids: Sequence[int]) -> None:
-        def work(cur: Cursor) -> None:
-            now = _now_us()
-            for id_ in ids:
-                cur.execute("UPDATE outbox SET published_at = ? WHERE id = ?", (now, id_))
+        def work(cur: Cursor) -> int:
+            # The claim and the rows stay held until ``publish`` returned and
+            # the rows are marked, so no other replica's relay sees them.
+            if not self.db.claim_outbox(cur):
+                return 0
+            events = self._pending(cur, limit)
+            if events:
+                asyncio.run_coroutine_threadsafe(publish(events), loop).result()
+                now = _now_us()
+                for event in events:
+                    cur.execute("UPDATE outbox SET published_at = ? WHERE id = ?", (now, event.id))
+            return len(events)
 
-        if ids:
-            await self._run(work, write=True)
+        return await self._run(work, write=True)
 
     # -- helpers (inside a transaction) ---------------------------------------
+
+    def _pending(self, cur: Cursor, limit: int) -> list[PendingEvent]:
+        rows = cur.execute(
+            "SELECT id, event_id, kind, model, version, history_seq, causation_id, "
+            "correlation_id, created_at FROM outbox WHERE published_at IS NULL "
+            "ORDER BY id LIMIT ?",
+            (limit,),
+        ).all()
+        out = []
+        for id_, event_id, kind, model, version, seq, causation, correlation, at in rows:
+            change = None
+            if kind == "alias":
+                hist = cur.execute(
+                    f"SELECT {_HISTORY_COLUMNS} FROM alias_history WHERE seq = ?", (seq,)
+                ).one()
+                change = _change_from(hist) if hist else None
+            mv = self._version(cur, model, version) if version else None
+            out.append(
+                PendingEvent(id_, event_id, model, causation, correlation, _dt(at), mv, change)
+            )
+        return out
 
     def _lock_model(self, cur: Cursor, model: str) -> int:
         row = cur.execute(

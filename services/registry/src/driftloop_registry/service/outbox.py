@@ -1,6 +1,8 @@
 """Drains the outbox: publishes committed facts in commit order and marks them
 published only after the broker acknowledged them (at least once; a crash in
-between publishes them again, with the same event ids)."""
+between publishes them again, with the same event ids). Any number of
+replicas may run a relay: each batch is claimed in the database, so while
+relays live every event goes out once."""
 
 from __future__ import annotations
 
@@ -9,19 +11,25 @@ import contextlib
 
 import structlog
 
-from driftloop_registry.service.ports import EventSink, Repository
+from driftloop_registry.service.ports import EventSink, PendingEvent, Repository
 
 log = structlog.get_logger(__name__)
 
 
 class OutboxRelay:
     def __init__(
-        self, repo: Repository, sink: EventSink, poll_s: float = 1.0, batch: int = 100
+        self,
+        repo: Repository,
+        sink: EventSink,
+        poll_s: float = 1.0,
+        batch: int = 100,
+        publish_timeout_s: float = 10.0,
     ) -> None:
         self.repo = repo
         self.sink = sink
         self.poll_s = poll_s
         self.batch = batch
+        self.publish_timeout_s = publish_timeout_s
         self._wake = asyncio.Event()
 
     def notify(self) -> None:
@@ -31,12 +39,14 @@ class OutboxRelay:
     async def drain(self) -> int:
         """Publish everything pending; returns how many events went out."""
         total = 0
-        while events := await self.repo.pending_events(self.batch):
-            await self.sink.publish(events)
-            await self.repo.mark_published([e.id for e in events])
-            total += len(events)
-            log.info("outbox.published", events=len(events))
+        while published := await self.repo.publish_pending(self.batch, self._publish):
+            total += published
+            log.info("outbox.published", events=published)
         return total
+
+    async def _publish(self, events: list[PendingEvent]) -> None:
+        # Bounded: the claim (and, on SQLite, the write lock) is held meanwhile.
+        await asyncio.wait_for(self.sink.publish(events), self.publish_timeout_s)
 
     async def run(self) -> None:
         """Drain until cancelled; failures are logged and retried with backoff."""

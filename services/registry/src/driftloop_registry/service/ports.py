@@ -3,11 +3,11 @@ vetting subprocess, the event bus) and tests use fakes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from driftloop_registry.domain.model import (
     AliasChange,
@@ -41,6 +41,9 @@ class PendingEvent:
     version: ModelVersion | None = None
     # Set for alias changes; ``version`` is then the version now aliased (if any).
     change: AliasChange | None = None
+
+
+Publish = Callable[[list[PendingEvent]], Coroutine[Any, Any, None]]
 
 
 class Repository(Protocol):
@@ -88,9 +91,16 @@ class Repository(Protocol):
 
     async def has_changes_caused_by(self, model: str, event_id: str) -> bool: ...
 
-    async def pending_events(self, limit: int) -> list[PendingEvent]: ...
+    async def pending_events(self, limit: int) -> list[PendingEvent]:
+        """The oldest unpublished entries, read without claiming them."""
+        ...
 
-    async def mark_published(self, ids: Sequence[int]) -> None: ...
+    async def publish_pending(self, limit: int, publish: Publish) -> int:
+        """Claim up to ``limit`` of the oldest unpublished entries, ``publish``
+        them and mark them published, all under one claim that no other
+        replica's relay can take meanwhile (it gets 0). Returns how many went
+        out; when ``publish`` raises, nothing is marked."""
+        ...
 
 
 class Upload(Protocol):

@@ -87,7 +87,9 @@ class SqliteStore:
             ),
         )
 
-    def put_label(self, record_id: str, label: float | str, label_time: datetime, now: datetime):
+    def put_label(
+        self, record_id: str, label: float | str, label_time: datetime, now: datetime
+    ) -> None:
         """Idempotent; a later correction (newer label time) wins."""
         num, text = (None, label) if isinstance(label, str) else (float(label), None)
         self.db.execute(

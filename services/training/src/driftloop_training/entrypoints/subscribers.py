@@ -4,12 +4,15 @@ raises :class:`Reject`, so the bus dead-letters it with the reason."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.message import Message
 
 from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
 from driftloop.ingestion.v1.events_pb2 import LabelReceived
 from driftloop.monitoring.v1.events_pb2 import DriftDetected, DriftKind
 from driftloop.platform import topics
-from driftloop.platform.bus import EventBus, Reject, subscribe
+from driftloop.platform.bus import EventBus, Handler, Reject, subscribe
 from driftloop.platform.envelope import EventContext
 from driftloop.platform.errors import InvalidArgument, NotFound
 from driftloop.registry.v1.events_pb2 import AliasChanged
@@ -18,7 +21,13 @@ from driftloop_training.service.dataset import Dataset
 from driftloop_training.service.triggers import Triggers
 
 
-def register(broker, bus: EventBus, dataset: Dataset, triggers: Triggers, group: str) -> None:
+def register(
+    broker, bus: EventBus, dataset: Dataset, triggers: Triggers, group: str, replica: str = ""
+) -> None:
+    """``replica`` (its id, when several run) reads features, labels and alias
+    changes in groups of its own, so that each replica has the whole dataset;
+    drift events go to one replica (a shared group)."""
+
     async def on_vector(event: FeatureVectorComputed, ctx: EventContext) -> None:
         event_time = dt(event.event_time, event.HasField("event_time"))
         if event_time is None:
@@ -65,10 +74,12 @@ def register(broker, bus: EventBus, dataset: Dataset, triggers: Triggers, group:
 
     # One consumer group per topic: four members of one group would rebalance
     # each other at every start, for nothing (their topics do not overlap).
-    for topic, event_type, handler in (
-        (topics.FEATURES.name, FeatureVectorComputed, on_vector),
-        (topics.LABELS.name, LabelReceived, on_label),
-        (topics.DRIFT.name, DriftDetected, on_drift),
-        (topics.MODELS.name, AliasChanged, on_alias),
-    ):
-        subscribe(broker, bus, topic, event_type, handler, group=f"{group}.{topic}")
+    own = f".{replica}" if replica else ""
+    routes: tuple[tuple[str, type[Message], Handler[Any], str], ...] = (
+        (topics.FEATURES.name, FeatureVectorComputed, on_vector, own),
+        (topics.LABELS.name, LabelReceived, on_label, own),
+        (topics.DRIFT.name, DriftDetected, on_drift, ""),
+        (topics.MODELS.name, AliasChanged, on_alias, own),
+    )
+    for topic, event_type, handler, suffix in routes:
+        subscribe(broker, bus, topic, event_type, handler, group=f"{group}.{topic}{suffix}")

@@ -5,6 +5,7 @@ register → alias, publishing every transition."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,8 @@ import numpy as np
 import structlog
 
 from driftloop.platform.errors import InvalidArgument, NotFound
-from driftloop.platform.spec import ModelSpec, Spec
+from driftloop.platform.spec import FeatureViewSpec, ModelSpec, Spec
+from driftloop_training.domain.dataset import Frame
 from driftloop_training.domain.debounce import Decision, decide
 from driftloop_training.domain.evaluation import (
     classification_metrics,
@@ -25,12 +27,15 @@ from driftloop_training.service.ports import (
     Registry,
     RunEvents,
     Scorer,
+    Store,
     Trainer,
     TrainJob,
+    VersionInfo,
 )
 from driftloop_training.service.profiling import training_profile
 from driftloop_training.service.promotion import decide_alias, registry_call
 from driftloop_training.service.reuse import best_earlier
+from driftloop_training.service.single_flight import SingleFlight, trigger_of, window_of
 from driftloop_training.service.snapshots import take_snapshot
 from driftloop_training.settings import TrainingSection
 
@@ -49,13 +54,14 @@ class Runs:
     def __init__(
         self,
         spec: Spec,
-        store,  # SqliteStore (duck-typed: the use cases only call its methods)
+        store: Store,
         registry: Registry,
         events: RunEvents,
         trainer: Trainer,
         scorer: Scorer,
         settings: TrainingSection,
         clock: Callable[[], datetime] = now_utc,
+        flight: SingleFlight | None = None,
     ) -> None:
         self.spec = spec
         self.store = store
@@ -65,6 +71,8 @@ class Runs:
         self.scorer = scorer
         self.settings = settings
         self.clock = clock
+        # Across replicas (None: this process is the only one that trains).
+        self.flight = flight
         self._lock = asyncio.Lock()
         self._slots = asyncio.Semaphore(settings.max_concurrent_runs)
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -90,8 +98,10 @@ class Runs:
         correlation_id: str = "",
         seed: int = 0,
         snapshot_id: str = "",
+        attempt: int = 1,
     ) -> tuple[Run | None, Decision]:
-        """Accept (and start) or refuse a run for ``model_name``."""
+        """Accept (and start) or refuse a run for ``model_name``; ``attempt`` 2
+        retries a run whose replica died (it was accepted already)."""
         model = self.model(model_name)
         window = window or self.default_window(model)
         if window.policy not in WINDOW_POLICIES:
@@ -113,6 +123,11 @@ class Runs:
             )
             if trigger is Trigger.DRIFT and drift_id:
                 self.store.mark_drift_seen(model.name, drift_id, now)
+            if attempt > 1:
+                decision = Decision(True, f"retry (attempt {attempt})")
+            if decision.accepted and self.flight:
+                refusal = await self.flight.claim(model.name, drift_id, retry=attempt > 1)
+                decision = Decision(not refusal, refusal or decision.reason)
             if not decision.accepted:
                 # Automatic triggers are re-evaluated every tick: refusals are routine.
                 level = log.info if trigger in (Trigger.DRIFT, Trigger.MANUAL) else log.debug
@@ -142,8 +157,15 @@ class Runs:
                 pinned_snapshot_id=snapshot_id,
             )
             self.store.save_run(run)
+            if self.flight:
+                await self.flight.started(run, attempt)
         log.info("training.requested", model=run.model, run_id=run.run_id, trigger=trigger.name)
-        await self.events.requested(run)
+        try:
+            await self.events.requested(run)
+        except BaseException:
+            if self.flight:
+                await self.flight.end(run, done=True)
+            raise
         self._tasks[run.run_id] = asyncio.create_task(self._execute(run))
         return run, decision
 
@@ -157,6 +179,28 @@ class Runs:
         """Wait for every run in progress (tests, shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
+    async def adopt_orphans(self) -> None:
+        """Retry, once, the runs of replicas that died mid-run."""
+        if not self.flight:
+            return
+        for doc in await self.flight.orphans(m.name for m in self.spec.models):
+            req = doc["run"]
+            if doc.get("attempt", 1) >= 2:
+                log.error("training.run_abandoned", model=req["model"], run_id=req["run_id"])
+                await self.flight.abandon(req["model"])
+                continue
+            log.warning("training.run_adopted", model=req["model"], run_id=req["run_id"])
+            await self.request(
+                req["model"],
+                trigger_of(req),
+                window=window_of(req),
+                drift_id=req["drift_id"],
+                cause_id=req["cause_id"],
+                correlation_id=req["correlation_id"],
+                seed=req["seed"],
+                attempt=2,
+            )
 
     async def recover(self) -> None:
         """Runs left active by a crash or stop cannot resume: mark them failed."""
@@ -175,7 +219,7 @@ class Runs:
 
     async def _execute(self, run: Run) -> None:
         try:
-            async with self._slots:
+            async with self._held(run), self._slots:
                 await self._carry_out(run)
         except RunFailed as failure:
             await self._fail(run, failure)
@@ -186,6 +230,9 @@ class Runs:
             await self._fail(run, RunFailed("internal", f"{type(exc).__name__}: {exc}"))
         finally:
             self._tasks.pop(run.run_id, None)
+
+    def _held(self, run: Run) -> contextlib.AbstractAsyncContextManager[None]:
+        return self.flight.held(run) if self.flight else contextlib.nullcontext()
 
     async def _fail(self, run: Run, failure: RunFailed) -> None:
         run.state = RunState.FAILED
@@ -301,7 +348,7 @@ class Runs:
         )
         await self.events.completed(run, completion_id)
 
-    async def _reuse(self, run: Run, model: ModelSpec, view, frame) -> bool:
+    async def _reuse(self, run: Run, model: ModelSpec, view: FeatureViewSpec, frame: Frame) -> bool:
         """Make an earlier version that beats the champion on the whole
         post-drift window (none of them trained on it) the candidate."""
         champion = await registry_call(self.registry.aliased(model.name, "champion"))
@@ -326,13 +373,23 @@ class Runs:
         await self._complete(run, completion_id)
         return True
 
-    async def _evaluate(self, artifact: bytes, X, y, task: str) -> dict[str, float]:
+    async def _evaluate(
+        self, artifact: bytes, X: np.ndarray, y: np.ndarray, task: str
+    ) -> dict[str, float]:
         label, probabilities = await asyncio.to_thread(self.scorer.predict, artifact, X, task)
         if task == "classification":
             return classification_metrics(y, label, probabilities)
         return regression_metrics(y, label)
 
-    async def _champion_metrics(self, champion, view: str, version: int, X, y, task: str):
+    async def _champion_metrics(
+        self,
+        champion: VersionInfo,
+        view: str,
+        version: int,
+        X: np.ndarray,
+        y: np.ndarray,
+        task: str,
+    ) -> dict[str, float] | None:
         if champion.feature_view and (champion.feature_view, champion.feature_view_version) != (
             view,
             version,

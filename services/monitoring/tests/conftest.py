@@ -1,0 +1,6 @@
+"""Makes the test helpers (``monitoring_support``) importable."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))

@@ -10,16 +10,30 @@ from driftloop.platform.testing import broker_kind, free_port, free_port_offset
 from driftloop_cli.supervisor import Platform
 
 SPEC = Path(__file__).parent / "loop-spec.yaml"
+#: A user's own spec: STAGGER shapes instead of the demo's loans.
+STAGGER_SPEC = Path(__file__).parent / "stagger-spec.yaml"
 
 
 @pytest.fixture
 async def platform(tmp_path) -> AsyncIterator[Platform]:
+    async for running in _platform(tmp_path, SPEC):
+        yield running
+
+
+@pytest.fixture
+async def stagger_platform(tmp_path) -> AsyncIterator[Platform]:
+    async for running in _platform(tmp_path, STAGGER_SPEC):
+        yield running
+
+
+async def _platform(tmp_path: Path, spec: Path) -> AsyncIterator[Platform]:
     settings = ServiceSettings(
         data_dir=tmp_path / "var",
         port_offset=free_port_offset(),
         kafka=KafkaSettings(embedded=broker_kind(), embedded_port=free_port()),
     )
-    running = Platform(settings, SPEC, settings.data_dir)
+    # Generous: on a busy shared machine a service's imports alone can take a minute.
+    running = Platform(settings, spec, settings.data_dir, start_timeout_s=240)
     try:
         await running.start()
         yield running

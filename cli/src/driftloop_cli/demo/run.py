@@ -16,7 +16,7 @@ import grpc
 
 from driftloop.platform.settings import KafkaSettings
 from driftloop_cli.demo.client import PlatformClient
-from driftloop_cli.demo.stream import BEFORE, DemoRecord, DriftingStream, DriftKind
+from driftloop_cli.demo.stream import BEFORE, DemoRecord, DriftingStream, DriftKind, Generator
 from driftloop_cli.demo.timeline import Timeline, evidence, watch
 from driftloop_cli.ui import enum_word
 
@@ -37,6 +37,8 @@ class DemoConfig:
     view: str = "loan_features"
     model: str = "loan-approval"
     max_in_flight: int = 64
+    #: The records' generator: the demo's loans (Agrawal) or STAGGER shapes.
+    generator: Generator = "agrawal"
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ async def run_demo(
         drift_at=int(total * config.drift_at),
         seed=config.seed,
         run_id=f"demo{int(time.time())}",
+        generator=config.generator,
     )
     client = PlatformClient(address_of)
     ready = asyncio.Event()

@@ -1,9 +1,14 @@
 """The demo's synthetic stream: loan applications from river's Agrawal
-generator, whose labelling concept changes at a chosen point.
+generator, whose labelling concept changes at a chosen point. The same
+stream of river's STAGGER shapes (``generator="stagger"``: fields size,
+color, shape as categories "0".."2"; concept 0 → 2 moves the positive share
+from 11 % to 67 %) drives the loop with a user's own spec.
 
 >>> s = DriftingStream(drift="abrupt", drift_at=3, seed=1, perturbation=0.0)
 >>> [r.concept for r in s.take(5)]
 [0, 0, 0, 2, 2]
+>>> sorted(next(DriftingStream(generator="stagger").take(1)).fields)
+['color', 'customer_id', 'shape', 'size']
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any, Literal
 from river.datasets import synth
 
 DriftKind = Literal["abrupt", "gradual", "recurring", "none"]
+Generator = Literal["agrawal", "stagger"]
 
 #: Agrawal concepts before and after the change: both learnable, and a model
 #: of one is close to a coin flip on the other.
@@ -48,6 +54,7 @@ class DriftingStream:
         customers: int = 200,
         perturbation: float = 0.05,
         run_id: str = "demo",
+        generator: Generator = "agrawal",
     ) -> None:
         self.drift = drift
         self.drift_at = drift_at
@@ -55,9 +62,12 @@ class DriftingStream:
         self.customers = customers
         self.run_id = run_id
         self._rng = random.Random(seed)
+        self._fields = _loan if generator == "agrawal" else _shape
         self._gens = {
             c: iter(
                 synth.Agrawal(classification_function=c, seed=seed + c, perturbation=perturbation)
+                if generator == "agrawal"
+                else synth.STAGGER(classification_function=c, seed=seed + c)
             )
             for c in (BEFORE, AFTER)
         }
@@ -81,17 +91,24 @@ class DriftingStream:
             concept = self.concept_at(index)
             x, y = next(self._gens[concept])
             customer = f"c{self._rng.randrange(self.customers)}"
-            fields: dict[str, Any] = {
-                "customer_id": customer,
-                "salary": float(x["salary"]),
-                "commission": float(x["commission"]),
-                "age": int(x["age"]),
-                "elevel": str(x["elevel"]),
-                "car": int(x["car"]),
-                "zipcode": str(x["zipcode"]),
-                "hvalue": float(x["hvalue"]),
-                "hyears": int(x["hyears"]),
-                "loan": float(x["loan"]),
-            }
+            fields = {"customer_id": customer, **self._fields(x)}
             yield DemoRecord(index, f"{self.run_id}-{index}", customer, fields, int(y), concept)
             index += 1
+
+
+def _loan(x: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "salary": float(x["salary"]),
+        "commission": float(x["commission"]),
+        "age": int(x["age"]),
+        "elevel": str(x["elevel"]),
+        "car": int(x["car"]),
+        "zipcode": str(x["zipcode"]),
+        "hvalue": float(x["hvalue"]),
+        "hyears": int(x["hyears"]),
+        "loan": float(x["loan"]),
+    }
+
+
+def _shape(x: dict[str, Any]) -> dict[str, Any]:
+    return {"size": str(x["size"]), "color": str(x["color"]), "shape": str(x["shape"])}

@@ -78,3 +78,42 @@ def test_a_shadow_rollout_is_promoted_on_paired_evidence_from_the_stream():
     decided = [f for f in facts if f.kind == "decided"]
     assert [(d.verdict, "paired" in d.reason) for d in decided] == [("promote", True)], facts
     assert m.rollout("m").paired.pairs >= 100
+
+
+def test_shadow_then_canary_ramps_quickly_once_the_paired_test_passed():
+    clock = [0.0]
+    rollout = RolloutPolicy(
+        mode="shadow_then_canary", steps=(0.2, 0.6, 1.0), min_labelled_per_side=100
+    )
+    spec = Spec(models=(ModelSpec(name="m", feature_view="v", rollout=rollout),))
+    m = Monitor(MemoryStore(), Policies(spec, min_predictions=30), clock=lambda: clock[0])
+    m.on_alias("m", "champion", 1, 0, event_id="a1")
+    [started] = m.on_alias("m", "candidate", 2, 0, event_id="a2")
+    assert started.mode == "shadow"
+    facts, i = [], 0
+
+    def record(versions: tuple[int, ...]) -> None:
+        nonlocal i
+        clock[0] += 0.01
+        y = i % 2
+        for v in versions:  # the champion is right on 80 %, the candidate on all
+            said = y if v == 2 or i % 5 else 1 - y
+            role = "champion" if v == 1 else "candidate"
+            facts.extend(m.on_prediction(Prediction(f"r{i}", "m", v, role, float(said))))
+        facts.extend(m.on_label(Label(f"r{i}", float(y), at=clock[0])))
+        i += 1
+
+    while not facts:  # shadow: every record scored by both
+        record((1, 2))
+    [switched] = facts
+    assert (switched.kind, switched.mode, switched.share) == ("stepped", "canary", 0.2)
+    assert "paired" in switched.reason
+    labelled_in_shadow = m.rollout("m").cand.labelled
+    # Canary: a share of the records goes to the candidate; each step needs
+    # only min_predictions (30) more candidate predictions, not 100 labels.
+    while not any(f.kind == "decided" for f in facts) and i < 5000:
+        record((2,) if i % 5 == 0 else (1,))
+    kinds = [(f.kind, f.mode, f.share) for f in facts]
+    assert kinds[1:] == [("stepped", "canary", 0.6), ("decided", "canary", 0.6)], kinds
+    assert facts[-1].verdict == "promote"
+    assert m.rollout("m").cand.labelled - labelled_in_shadow < 100

@@ -52,6 +52,11 @@ def test_pick_canary_shadow_and_no_candidate():
     served.start_rollout("r", 0.3, Mode.SHADOW)
     chosen, role, mirror = served.pick("x")
     assert (chosen, role, mirror) == (served.champion, Role.CHAMPION, served.candidate)
+    # A step keeps the mode unless it names one (shadow_then_canary switches).
+    served.step_rollout("r", 1.0)
+    assert served.pick("x")[2] is served.candidate
+    served.step_rollout("r", 1.0, Mode.CANARY)
+    assert served.pick("x")[:3] == (served.candidate, Role.CANDIDATE, None)
 
 
 def test_switch_retires_old_version_after_inflight():

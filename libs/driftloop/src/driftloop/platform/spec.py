@@ -192,7 +192,13 @@ class DriftPolicy(_Strict):
 class RolloutPolicy(_Strict):
     """How a candidate is rolled out and judged."""
 
-    mode: Literal["canary", "shadow"] = "canary"
+    mode: Literal["canary", "shadow", "shadow_then_canary"] = Field(
+        "canary",
+        description="canary: a share of traffic per step; shadow: the candidate scores every "
+        "request beside the champion and a pass promotes; shadow_then_canary: shadow until the "
+        "paired test passes, then the canary steps, each after min_predictions candidate "
+        "predictions with the guard rails clear.",
+    )
     steps: tuple[float, ...] = (0.1, 0.5, 1.0)
     min_labelled_per_side: int = Field(200, ge=10)
     metric: str = "accuracy"

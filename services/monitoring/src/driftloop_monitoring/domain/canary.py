@@ -201,8 +201,11 @@ def judge(
     labelled_at_last_step: int,
     elapsed_s: float,
     paired: Paired | None = None,
+    quick_step: bool = False,
 ) -> Verdict | None:
-    """The verdict now, or None to keep gathering."""
+    """The verdict now, or None to keep gathering. ``quick_step``: the labels
+    already vouched for the candidate (shadow_then_canary), so a step needs
+    no new labelled samples."""
     ev, p_ok, p_bad = evidence(cand, champ, policy)
     test = ""
     enough = cand.labelled >= policy.min_labelled and champ.labelled >= policy.min_labelled
@@ -221,7 +224,7 @@ def judge(
             return Verdict(ROLLBACK, f"candidate latency p99 {ratio:.1f}x the champion's", ev)
     if enough and p_bad < policy.alpha:
         return Verdict(ROLLBACK, f"candidate worse on {policy.metric} ({test}p={p_bad:.3g})", ev)
-    fresh = cand.labelled - labelled_at_last_step >= policy.min_labelled
+    fresh = quick_step or cand.labelled - labelled_at_last_step >= policy.min_labelled
     if enough and p_ok < policy.alpha:
         if fresh:
             reason = f"candidate not worse on {policy.metric} ({test}p={p_ok:.3g})"
@@ -261,6 +264,17 @@ class Rollout:
     last_evidence: Evidence | None = None
     decided_event_id: str = ""
     paired: Paired = field(default_factory=Paired)
+    #: Traffic mode now: shadow or canary (a shadow_then_canary rollout starts
+    #: in shadow and ramps the canary once the paired test passed).
+    mode: str = ""
+    ramping: bool = False
+    predictions_at_last_step: int = 0
+
+    def ramp_ready(self, policy: Policy) -> bool:
+        """A ramping canary may step once the candidate made ``min_predictions``
+        more predictions (the guard rails' evidence) at the current share."""
+        fresh = self.cand.predictions - self.predictions_at_last_step
+        return self.ramping and fresh >= policy.min_predictions
 
     def share(self, policy: Policy) -> float:
         return policy.steps[min(self.step, len(policy.steps) - 1)]
@@ -269,14 +283,21 @@ class Rollout:
         """Apply a verdict: ``step`` (share raised), ``promote`` or ``rollback``."""
         self.last_evidence = verdict.evidence
         if verdict.action == STEP:
-            nxt = self.step + 1
-            last = nxt >= len(policy.steps) or policy.steps[nxt] >= 1.0
-            if policy.mode == "shadow" or last:
+            mode = self.mode or policy.mode
+            if mode == "shadow" and policy.mode == "shadow_then_canary":
+                # The paired test passed in shadow: the canary ramps from its first step.
+                self.mode, self.ramping, nxt = "canary", True, self.step
+                last = policy.steps[nxt] >= 1.0
+            else:
+                nxt = self.step + 1
+                last = nxt >= len(policy.steps) or policy.steps[nxt] >= 1.0
+            if (mode == "shadow" and policy.mode == "shadow") or last:
                 self.phase, self.verdict = "decided", PROMOTE
                 return PROMOTE
             self.step = nxt
             self.phase = "stepping"
             self.labelled_at_last_step = self.cand.labelled
+            self.predictions_at_last_step = self.cand.predictions
             return STEP
         self.phase, self.verdict = "decided", ROLLBACK
         return ROLLBACK

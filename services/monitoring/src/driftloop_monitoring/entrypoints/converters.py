@@ -213,6 +213,7 @@ def rollout_to_proto(c: RolloutChanged, meta: common_pb2.EventMeta) -> Message:
             candidate_share=c.share,
             reason=c.reason,
             evidence=evidence_to_proto(c.evidence),
+            mode=MODE_TO[c.mode],
         )
     if c.kind == "decided":
         return mon_pb2.RolloutDecided(

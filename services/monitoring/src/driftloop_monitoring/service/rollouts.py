@@ -27,7 +27,7 @@ def _changed(kind: str, r: Rollout, policy: canary.Policy, **kw: object) -> Roll
         model=r.model,
         champion=r.champion,
         candidate=r.candidate,
-        mode=policy.mode,
+        mode=r.mode or policy.mode,
         share=r.share(policy),
         steps=policy.steps,
         correlation_id=r.correlation_id,
@@ -87,6 +87,7 @@ class Rollouts:
                 candidate=version,
                 started_at=now,
                 correlation_id=correlation_id or event_id,
+                mode="canary" if policy.mode == "canary" else "shadow",
             )
             self.active[state.name] = r
             self.store.save_rollout(r)
@@ -141,6 +142,7 @@ class Rollouts:
             labelled_at_last_step=r.labelled_at_last_step,
             elapsed_s=now - r.started_at,
             paired=r.paired,
+            quick_step=r.ramp_ready(policy),
         )
         if v is None:
             r.last_evidence = canary.evidence(r.cand, r.champ, policy)[0]

@@ -149,8 +149,9 @@ class ServedModel:
     def start_rollout(self, rollout_id: str, share: float, mode: Mode) -> None:
         self.rollout = TrafficSplit(share=share, mode=mode, rollout_id=rollout_id)
 
-    def step_rollout(self, rollout_id: str, share: float) -> None:
-        mode = self.rollout.mode if self.rollout else self.default_split.mode
+    def step_rollout(self, rollout_id: str, share: float, mode: Mode | None = None) -> None:
+        """A new share; ``mode`` None keeps the rollout's traffic mode."""
+        mode = mode or (self.rollout.mode if self.rollout else self.default_split.mode)
         self.rollout = TrafficSplit(share=share, mode=mode, rollout_id=rollout_id)
 
     def _retire_unless_used(self, old: Loaded | None) -> None:

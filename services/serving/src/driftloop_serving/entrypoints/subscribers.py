@@ -30,7 +30,9 @@ class Subscribers:
 
     async def on_rollout_stepped(self, event: RolloutStepped, ctx: EventContext) -> None:
         share = _share(event.candidate_share)
-        await self.lifecycle.rollout_stepped(event.model, event.rollout_id, share)
+        # Unspecified (older monitoring): the rollout keeps its mode.
+        mode = converters.mode_of(event.mode) if event.mode else None
+        await self.lifecycle.rollout_stepped(event.model, event.rollout_id, share, mode)
 
     async def on_feature_vector(self, event: FeatureVectorComputed, ctx: EventContext) -> None:
         vector = FeatureVector(

@@ -86,10 +86,18 @@ class Lifecycle:
             "rollout.started", model=model, rollout_id=rollout_id, share=share, mode=mode.value
         )
 
-    async def rollout_stepped(self, model: str, rollout_id: str, share: float) -> None:
+    async def rollout_stepped(
+        self, model: str, rollout_id: str, share: float, mode: Mode | None = None
+    ) -> None:
         async with self._locks[model]:
-            self.catalog.ensure(model).step_rollout(rollout_id, share)
-        log.info("rollout.stepped", model=model, rollout_id=rollout_id, share=share)
+            self.catalog.ensure(model).step_rollout(rollout_id, share, mode)
+        log.info(
+            "rollout.stepped",
+            model=model,
+            rollout_id=rollout_id,
+            share=share,
+            mode=mode.value if mode else "unchanged",
+        )
 
     async def reconcile(self) -> None:
         """Make the catalog match the registry's aliases (at start, and now and

@@ -135,7 +135,7 @@ class RolloutStarted(_message.Message):
     def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., rollout_id: _Optional[str] = ..., model: _Optional[str] = ..., champion: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., candidate: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., mode: _Optional[_Union[_admin_service_pb2.TrafficMode, str]] = ..., candidate_share: _Optional[float] = ..., steps: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class RolloutStepped(_message.Message):
-    __slots__ = ("meta", "rollout_id", "model", "candidate", "candidate_share", "reason", "evidence")
+    __slots__ = ("meta", "rollout_id", "model", "candidate", "candidate_share", "reason", "evidence", "mode")
     META_FIELD_NUMBER: _ClassVar[int]
     ROLLOUT_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -143,6 +143,7 @@ class RolloutStepped(_message.Message):
     CANDIDATE_SHARE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
     meta: _common_pb2.EventMeta
     rollout_id: str
     model: str
@@ -150,7 +151,8 @@ class RolloutStepped(_message.Message):
     candidate_share: float
     reason: str
     evidence: CanaryEvidence
-    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., rollout_id: _Optional[str] = ..., model: _Optional[str] = ..., candidate: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., candidate_share: _Optional[float] = ..., reason: _Optional[str] = ..., evidence: _Optional[_Union[CanaryEvidence, _Mapping]] = ...) -> None: ...
+    mode: _admin_service_pb2.TrafficMode
+    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., rollout_id: _Optional[str] = ..., model: _Optional[str] = ..., candidate: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., candidate_share: _Optional[float] = ..., reason: _Optional[str] = ..., evidence: _Optional[_Union[CanaryEvidence, _Mapping]] = ..., mode: _Optional[_Union[_admin_service_pb2.TrafficMode, str]] = ...) -> None: ...
 
 class RolloutDecided(_message.Message):
     __slots__ = ("meta", "rollout_id", "model", "champion", "candidate", "verdict", "reason", "evidence")

@@ -2,7 +2,7 @@
 #
 #   make run    set everything up (uv, the workspace) and run the platform with the demo
 #   make test   the whole test suite (unit, component, integration, end to end)
-#   make ci     what .ci/run runs: checks (lint, types, buf, stale stubs, compose) and tests
+#   make ci     what .ci/run runs: checks (lint, types, buf, stale stubs, compose, deploy) and tests
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -11,7 +11,7 @@ RUN := $(UV) run --frozen
 BUF := node_modules/.bin/buf
 
 .PHONY: run up demo setup test test-fast check lint types proto proto-check buf-lint \
-        compose-check ci bench clean
+        compose-check deploy-tools deploy-check ci bench clean
 
 run: setup  ## set up and run the embedded platform with the demo
 	$(RUN) driftloop demo
@@ -32,7 +32,7 @@ test: setup  ## the whole test suite (two workers: the loop tests beside the res
 test-fast: setup  ## unit and component tests only
 	$(RUN) pytest -m "not integration and not e2e"
 
-check: lint types buf-lint proto-check compose-check
+check: lint types buf-lint proto-check compose-check deploy-check
 
 lint: setup
 	$(RUN) ruff check .
@@ -62,6 +62,30 @@ buf-lint: $(BUF)
 compose-check:
 	@command -v docker-compose >/dev/null || { apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null; }
 	docker-compose -f docker-compose.yml config --quiet && echo "docker-compose.yml is valid"
+
+# Kubernetes manifests: kustomize and kubectl-validate from the Go module proxy,
+# the CRD schemas from the Go module proxy and Maven Central (deploy/schemas),
+# all cached under .tools. Oldest and newest Kubernetes we validate against
+# (kubectl-validate embeds the schemas of 1.23 to 1.30).
+KUSTOMIZE_VERSION := v5.5.0
+KUBECTL_VALIDATE_VERSION := v0.0.4
+PROM_OPERATOR_VERSION := v0.79.2
+K8S_VERSIONS := 1.27 1.30
+
+.tools/bin/kustomize:
+	GOBIN=$(CURDIR)/.tools/bin go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+.tools/bin/kubectl-validate:
+	GOBIN=$(CURDIR)/.tools/bin go install sigs.k8s.io/kubectl-validate@$(KUBECTL_VALIDATE_VERSION)
+
+.tools/crds/.done: deploy/schemas/fetch-crds.sh deploy/schemas/strimzi-pom.xml
+	PROM_OPERATOR_VERSION=$(PROM_OPERATOR_VERSION) deploy/schemas/fetch-crds.sh .tools/crds
+	touch $@
+
+deploy-tools: .tools/bin/kustomize .tools/bin/kubectl-validate .tools/crds/.done
+
+deploy-check: setup deploy-tools  ## render, validate and test the Kubernetes overlays
+	K8S_VERSIONS="$(K8S_VERSIONS)" deploy/check.sh
 
 ci: check test
 

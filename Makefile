@@ -11,7 +11,7 @@ RUN := $(UV) run --frozen
 BUF := node_modules/.bin/buf
 
 .PHONY: run up demo setup test test-fast check lint types proto proto-check buf-lint \
-        compose-check deploy-tools deploy-check ci bench clean
+        compose-check deploy-tools deploy-check image-check ci bench clean
 
 run: setup  ## set up and run the embedded platform with the demo
 	$(RUN) driftloop demo
@@ -86,6 +86,9 @@ deploy-tools: .tools/bin/kustomize .tools/bin/kubectl-validate .tools/crds/.done
 
 deploy-check: setup deploy-tools  ## render, validate and test the Kubernetes overlays
 	K8S_VERSIONS="$(K8S_VERSIONS)" deploy/check.sh
+
+image-check:  ## build the image with podman (no registry, no Docker engine) and run the demo in it
+	deploy/image/podman-check.sh
 
 ci: check test
 

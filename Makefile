@@ -2,7 +2,7 @@
 #
 #   make run    set everything up (uv, the workspace) and run the platform with the demo
 #   make test   the whole test suite (unit, component, integration, end to end)
-#   make ci     what .ci/run runs: checks (lint, types, buf, stale stubs, compose) and tests
+#   make ci     what .ci/run runs: checks (lint, types, buf, stale stubs, compose, deploy) and tests
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -11,7 +11,7 @@ RUN := $(UV) run --frozen
 BUF := node_modules/.bin/buf
 
 .PHONY: run up demo setup test test-kafka test-kafka-cluster test-fast test-servers check lint types imports proto proto-check buf-lint \
-        compose-check ci bench clean
+        compose-check deploy-tools deploy-check image-check ci bench clean
 
 HINT := @echo "driftloop: in another terminal, from this folder: .venv/bin/driftloop status (or events tail drift, models list, down)"
 
@@ -46,7 +46,7 @@ test-fast: setup test-servers  ## unit and component tests only
 test-servers:  ## install PostgreSQL and Redis when missing (the suite starts its own)
 	@scripts/test-servers.sh
 
-check: lint types imports buf-lint proto-check asyncapi-check compose-check
+check: lint types imports buf-lint proto-check asyncapi-check compose-check deploy-check
 
 lint: setup
 	$(RUN) ruff check .
@@ -88,6 +88,33 @@ buf-lint: $(BUF)
 compose-check:
 	@command -v docker-compose >/dev/null || { apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null; }
 	docker-compose -f docker-compose.yml config --quiet && echo "docker-compose.yml is valid"
+
+# Kubernetes manifests: kustomize and kubectl-validate from the Go module proxy,
+# the CRD schemas from the Go module proxy and Maven Central (deploy/schemas),
+# all cached under .tools. Oldest and newest Kubernetes we validate against
+# (kubectl-validate embeds the schemas of 1.23 to 1.30).
+KUSTOMIZE_VERSION := v5.5.0
+KUBECTL_VALIDATE_VERSION := v0.0.4
+PROM_OPERATOR_VERSION := v0.79.2
+K8S_VERSIONS := 1.27 1.30
+
+.tools/bin/kustomize:
+	GOBIN=$(CURDIR)/.tools/bin go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+.tools/bin/kubectl-validate:
+	GOBIN=$(CURDIR)/.tools/bin go install sigs.k8s.io/kubectl-validate@$(KUBECTL_VALIDATE_VERSION)
+
+.tools/crds/.done: deploy/schemas/fetch-crds.sh deploy/schemas/strimzi-pom.xml
+	PROM_OPERATOR_VERSION=$(PROM_OPERATOR_VERSION) deploy/schemas/fetch-crds.sh .tools/crds
+	touch $@
+
+deploy-tools: .tools/bin/kustomize .tools/bin/kubectl-validate .tools/crds/.done
+
+deploy-check: setup deploy-tools  ## render, validate and test the Kubernetes overlays
+	K8S_VERSIONS="$(K8S_VERSIONS)" deploy/check.sh
+
+image-check:  ## build the image with podman (no registry, no Docker engine) and run the demo in it
+	deploy/image/podman-check.sh
 
 ci: check test
 

@@ -161,12 +161,16 @@ class FakeRegistry(registry_service_pb2_grpc.RegistryServiceServicer):
 class FakeLifecycleEvents:
     loaded_events: list[tuple[str, int, Role]] = field(default_factory=list)
     failed_events: list[tuple[str, int, str]] = field(default_factory=list)
+    faults: list[tuple[str, int, str]] = field(default_factory=list)
 
     async def loaded(self, info: VersionInfo, role: Role, load_ms: float) -> None:
         self.loaded_events.append((info.model, info.version, role))
 
     async def failed(self, info: VersionInfo, reason: str) -> None:
         self.failed_events.append((info.model, info.version, reason))
+
+    async def registry_fault(self, info: VersionInfo, alias: str, reason: str) -> None:
+        self.faults.append((info.model, info.version, alias))
 
 
 @dataclass

@@ -23,7 +23,14 @@ RECORDS_DEADLETTER = Topic(
     _P + "records.deadletter", "stream", ("driftloop.ingestion.v1.RecordDeadLettered",)
 )
 LABELS = Topic(_P + "labels", "record id", ("driftloop.ingestion.v1.LabelReceived",))
-ALERTS = Topic(_P + "alerts", "stream", ("driftloop.ingestion.v1.BadRecordRateExceeded",))
+ALERTS = Topic(
+    _P + "alerts",
+    "stream or model name",
+    (
+        "driftloop.ingestion.v1.BadRecordRateExceeded",
+        "driftloop.serving.v1.RegistryAnswerLacksModel",
+    ),
+)
 FEATURES = Topic(_P + "features", "entity id", ("driftloop.feature.v1.FeatureVectorComputed",))
 PREDICTIONS = Topic(_P + "predictions", "model name", ("driftloop.serving.v1.PredictionMade",))
 SERVING = Topic(

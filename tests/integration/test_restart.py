@@ -92,41 +92,39 @@ class Platform:
         self.spec = tmp / "spec.json"
         self.spec.write_text(json.dumps(SPEC))
         self.logs = tmp / "var" / "logs"
+        self.up_out = tmp / "up.out"
         self.up: subprocess.Popen[str] | None = None
-
-    def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [*CLI, *args], env=self.env, capture_output=True, text=True, timeout=600
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done.stdout
 
     def start(self) -> None:
         only = [x for name in PARTS for x in ("--only", name)]
+        self.out = open(self.up_out, "a")
         self.up = subprocess.Popen(
             [*CLI, "up", "--spec", str(self.spec), *only],
             env=self.env,
-            stdout=subprocess.PIPE,
+            stdout=self.out,
             stderr=subprocess.STDOUT,
             text=True,
         )
         state = Path(self.env["DRIFTLOOP_DATA_DIR"]) / "run" / "platform.json"
-        # Generous: on a loaded machine the six imports alone take minutes.
-        deadline = time.monotonic() + 480
+        # Generous: on a loaded machine the imports alone take minutes.
+        deadline = time.monotonic() + 600
         while not state.exists() and time.monotonic() < deadline and self.up.poll() is None:
             time.sleep(0.2)
-        assert state.exists(), self.up.communicate(timeout=30)[0]
+        assert state.exists(), (self.up_out).read_text()
 
     def stop(self) -> None:
+        """`driftloop down`, then wait for `up` to finish its graceful stop
+        (down itself gives up waiting after 60 s; a loaded machine needs more)."""
         if self.up is None or self.up.poll() is not None:
             return
         try:
-            self.cli("down")
-            self.up.communicate(timeout=300)
+            subprocess.run([*CLI, "down"], env=self.env, capture_output=True, timeout=600)
+            assert self.up.wait(600) == 0, (self.up_out).read_text()
         finally:
             if self.up.poll() is None:
                 self.up.kill()
                 self.up.wait()
+            self.out.close()
 
     async def register_champion(self, data: bytes, model: str) -> None:
         import hashlib

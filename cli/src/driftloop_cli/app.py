@@ -195,7 +195,7 @@ def status(
     settings = _settings()
     state = RunState.read(settings.data_dir)
     offset = state.port_offset if state else settings.port_offset
-    result = asyncio.run(health.check_all(offset))
+    result = asyncio.run(health.check_all(offset, addresses=settings.service_addresses))
     healthy = all(v["status"] == "SERVING" for v in result.values())
     if json_output:
         out.print_json(json.dumps({"healthy": healthy, "services": result}))

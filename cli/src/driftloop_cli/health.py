@@ -22,16 +22,21 @@ async def check(address: str, timeout: float = 2.0) -> str:
         return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
 
 
-async def check_all(port_offset: int = 0, host: str = "127.0.0.1") -> dict[str, dict[str, object]]:
-    """Health of every service on its default ports (plus the offset)."""
+async def check_all(
+    port_offset: int = 0, host: str = "127.0.0.1", addresses: dict[str, str] | None = None
+) -> dict[str, dict[str, object]]:
+    """Health of every service: at ``addresses[name]`` when given
+    (``DRIFTLOOP_SERVICE_ADDRESSES``), else on its default port plus the offset."""
     names = list(SERVICES)
-    addresses = [f"{host}:{SERVICES[n].grpc_port + port_offset}" for n in names]
-    statuses = await asyncio.gather(*(check(a) for a in addresses))
+    given = addresses or {}
+    grpc_at = [given.get(n) or f"{host}:{SERVICES[n].grpc_port + port_offset}" for n in names]
+    statuses = await asyncio.gather(*(check(a) for a in grpc_at))
     return {
         n: {
             "status": s,
             "grpc": a,
-            "metrics": f"http://{host}:{SERVICES[n].metrics_port + port_offset}/metrics",
+            "metrics": f"http://{a.rsplit(':', 1)[0]}:{SERVICES[n].metrics_port + port_offset}"
+            "/metrics",
         }
-        for n, a, s in zip(names, addresses, statuses, strict=True)
+        for n, a, s in zip(names, grpc_at, statuses, strict=True)
     }

@@ -101,6 +101,7 @@ class FakeRegistry(registry_service_pb2_grpc.RegistryServiceServicer):
         self.lie_sha: dict[tuple[str, int], str] = {}
         self.gate: asyncio.Event | None = None  # when set, downloads wait for it
         self.downloads = 0
+        self.requested = 0  # downloads asked for, counted before the gate
 
     def add(
         self,
@@ -130,6 +131,7 @@ class FakeRegistry(registry_service_pb2_grpc.RegistryServiceServicer):
         key = (request.model, request.version)
         if key not in self.blobs:
             raise NotFound(f"{key} not found")
+        self.requested += 1
         if self.gate is not None:
             await self.gate.wait()
         self.downloads += 1

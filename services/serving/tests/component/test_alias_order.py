@@ -47,3 +47,17 @@ async def test_a_registry_that_lists_nothing_is_a_fault_and_serving_keeps_its_ch
     await harness.lifecycle.reconcile()
     assert (await harness.oip.ModelInfer(request("keep"))).model_version == "1"
     assert ("keep", 1, "champion") in harness.events.faults
+
+
+async def test_ready_only_once_every_champion_the_registry_names_is_loaded(harness, artifacts):
+    reg, lifecycle = harness.registry, harness.lifecycle
+    reg.add("good", 1, artifacts["v1"])
+    reg.add("bad", 1, b"not a model")
+    reg.aliases.update({"good": {"champion": 1}, "bad": {"champion": 1}})
+    assert lifecycle.ready is False  # no registry answer yet
+    await lifecycle.reconcile()
+    assert lifecycle.ready is False  # `bad` names a champion that cannot load
+    reg.add("bad", 2, artifacts["v2"])
+    reg.aliases["bad"] = {"champion": 2}
+    await lifecycle.reconcile()
+    assert lifecycle.ready is True

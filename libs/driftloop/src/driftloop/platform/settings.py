@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "DRIFTLOOP_"
@@ -31,7 +31,12 @@ class KafkaSettings(BaseModel):
         description="host:port list of an existing Kafka cluster. Empty: the embedded "
         "broker at 127.0.0.1:<embedded_port>.",
     )
-    embedded_port: int = Field(19092, ge=1, le=65535, description="Port of the embedded broker.")
+    embedded_port: int = Field(
+        19092,
+        ge=1,
+        le=65535,
+        description="Port of the embedded broker; when not set, 19092 plus the port offset.",
+    )
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         "PLAINTEXT", description="Kafka security protocol used by every producer and consumer."
     )
@@ -154,6 +159,13 @@ class ServiceSettings(BaseSettings):
         description='host:port of other services by name (JSON, e.g. {"registry": '
         '"registry:50054"}); a service not named is at 127.0.0.1 on its default port.',
     )
+
+    @model_validator(mode="after")
+    def _offset_the_broker(self) -> ServiceSettings:
+        # The port offset moves every default port, the embedded broker's too.
+        if "embedded_port" not in self.kafka.model_fields_set:
+            self.kafka.embedded_port = KafkaSettings().embedded_port + self.port_offset
+        return self
 
     def address_of(self, service: str) -> str:
         """Where another driftloop service's gRPC server is."""

@@ -89,6 +89,9 @@ class Lifecycle:
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         #: Bumped by every applied event, so a slower reconcile never undoes one.
         self._generation: dict[str, int] = defaultdict(int)
+        #: Whether the last registry answer's champions were all loaded after
+        #: it: serving's readiness (False until the first answer).
+        self.ready = False
         #: The registry's alias-history sequence of the newest applied event.
         self._sequence: dict[tuple[str, str], int] = defaultdict(int)
 
@@ -135,7 +138,8 @@ class Lifecycle:
 
     async def reconcile(self) -> None:
         """Make the catalog match the registry's aliases (at start, and now and
-        then in case an event was missed). Raises Unavailable if the registry is."""
+        then in case an event was missed), and update :attr:`ready`. Raises
+        Unavailable if the registry is."""
         started = dict(self._generation)
         current = await self.registry.aliases()
         names = set(current) | {m.name for m in self.catalog}
@@ -149,6 +153,13 @@ class Lifecycle:
                         await self._apply(model, alias, info.version, info)
                     else:
                         await self._lacking(model, alias)
+        self.ready = all(
+            (served := self.catalog.get(model)) is not None
+            and served.champion is not None
+            and served.champion.version == aliases["champion"].version
+            for model, aliases in current.items()
+            if "champion" in aliases
+        )
 
     async def _lacking(self, model: str, alias: str) -> None:
         """The registry named no version for ``alias``: a fault if serving

@@ -35,7 +35,7 @@ def _env(tmp_path, **extra) -> dict[str, str]:
 
 def _status(env) -> tuple[int, dict]:
     done = subprocess.run(
-        [*CLI, "status", "--json"], env=env, capture_output=True, text=True, timeout=30
+        [*CLI, "status", "--json"], env=env, capture_output=True, text=True, timeout=300
     )
     return done.returncode, json.loads(done.stdout) if done.stdout.strip() else {}
 

@@ -37,7 +37,7 @@ def _env(tmp_path, **extra) -> dict[str, str]:
 
 def _status(env) -> tuple[int, dict]:
     done = subprocess.run(
-        [*CLI, "status", "--json"], env=env, capture_output=True, text=True, timeout=120
+        [*CLI, "status", "--json"], env=env, capture_output=True, text=True, timeout=300
     )
     return done.returncode, json.loads(done.stdout) if done.stdout.strip() else {}
 
@@ -165,3 +165,27 @@ async def test_events_tail_prints_events_as_json_with_cloudevents_headers(kafka,
     assert mine["headers"]["ce_id"] == event.meta.event_id
     assert mine["headers"]["ce_type"] == "driftloop.ingestion.v1.LabelReceived"
     assert mine["event"]["stream"] == "loans"
+
+
+def test_up_fails_loudly_when_another_broker_holds_its_port(kafka, tmp_path):
+    # The session's broker already answers on this port: `up` must not attach to it.
+    env = _env(tmp_path)
+    env["DRIFTLOOP_KAFKA_EMBEDDED_PORT"] = str(kafka.embedded_port)
+    done = subprocess.run(
+        [*CLI, "up", "--only", "registry"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "another broker" in done.stdout + done.stderr or "exited" in done.stdout + done.stderr
+    assert "is up" not in done.stdout
+
+
+def test_status_honours_service_addresses(tmp_path):
+    with socket.socket() as listener:  # something that is not a gRPC server
+        listener.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{listener.getsockname()[1]}"
+        env = _env(tmp_path, DRIFTLOOP_SERVICE_ADDRESSES=json.dumps({"registry": address}))
+        code, report = _status(env)
+    assert code == 1
+    assert report["services"]["registry"]["grpc"] == address
+    offset = int(env["DRIFTLOOP_PORT_OFFSET"])
+    assert report["services"]["serving"]["grpc"] == f"127.0.0.1:{50055 + offset}"

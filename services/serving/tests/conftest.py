@@ -106,6 +106,7 @@ class FakeRegistry(registry_service_pb2_grpc.RegistryServiceServicer):
         self.lie_sha: dict[tuple[str, int], str] = {}
         self.gate: asyncio.Event | None = None  # when set, downloads wait for it
         self.downloads = 0
+        self.requested = 0  # downloads asked for, counted before the gate
 
     def add(
         self,
@@ -137,6 +138,7 @@ class FakeRegistry(registry_service_pb2_grpc.RegistryServiceServicer):
         key = (request.model, request.version)
         if key not in self.blobs:
             raise NotFound(f"{key} not found")
+        self.requested += 1
         if self.gate is not None:
             await self.gate.wait()
         self.downloads += 1
@@ -203,12 +205,16 @@ class FakeFeatures(feature_service_pb2_grpc.FeatureServiceServicer):
 class FakeLifecycleEvents:
     loaded_events: list[tuple[str, int, Role]] = field(default_factory=list)
     failed_events: list[tuple[str, int, str]] = field(default_factory=list)
+    faults: list[tuple[str, int, str]] = field(default_factory=list)
 
     async def loaded(self, info: VersionInfo, role: Role, load_ms: float) -> None:
         self.loaded_events.append((info.model, info.version, role))
 
     async def failed(self, info: VersionInfo, reason: str) -> None:
         self.failed_events.append((info.model, info.version, reason))
+
+    async def registry_fault(self, info: VersionInfo, alias: str, reason: str) -> None:
+        self.faults.append((info.model, info.version, alias))
 
 
 @dataclass

@@ -1,6 +1,11 @@
 import pytest
 
-from driftloop.platform.settings import ServiceSettings, SettingsError, load_settings
+from driftloop.platform.settings import (
+    KafkaSettings,
+    ServiceSettings,
+    SettingsError,
+    load_settings,
+)
 
 
 def test_sections_load_from_prefixed_environment(monkeypatch):
@@ -79,3 +84,9 @@ def test_bad_value_fails_naming_the_variable(monkeypatch, name, value):
         load_settings(ServiceSettings)
     assert name in str(err.value)
     assert repr(value) in str(err.value)
+
+
+def test_the_port_offset_moves_the_embedded_broker_unless_its_port_is_set():
+    assert ServiceSettings(port_offset=100).kafka.embedded_port == 19192
+    explicit = ServiceSettings(port_offset=100, kafka=KafkaSettings(embedded_port=1234))
+    assert explicit.kafka.embedded_port == 1234

@@ -34,7 +34,12 @@ class IngestionSettings(ServiceSettings):
     max_string_length: int = Field(
         4096, ge=1, description="Longest string field, unless the field sets its own."
     )
-    max_id_length: int = Field(256, ge=1, description="Longest record id.")
+    max_id_length: int = Field(
+        256,
+        ge=1,
+        description="Longest record id, on every intake path: in the record or beside it "
+        "(gRPC `RecordInput.id`, raw-topic labels).",
+    )
     max_batch_records: int = Field(
         10_000, ge=1, description="Most records (or labels) in one gRPC request."
     )

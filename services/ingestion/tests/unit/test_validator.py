@@ -158,6 +158,10 @@ def test_ids_come_from_the_id_field_or_the_caller() -> None:
     with pytest.raises(Rejected) as caught:
         compile_schema(spec, max_id_length=3).validate({"e": "x", "id": "abcd"})
     assert caught.value.reason == Reason.TOO_LONG and caught.value.field == "id"
+    # The same limit for an id given beside the record (gRPC RecordInput.id).
+    with pytest.raises(Rejected) as caught:
+        compile_schema(spec, max_id_length=3).validate({"e": "x"}, record_id="x" * 10_000)
+    assert caught.value.reason == Reason.TOO_LONG
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])

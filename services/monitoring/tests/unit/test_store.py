@@ -35,3 +35,15 @@ def test_state_survives_a_restart(tmp_path):
     # r2 already joined before the restart: a redelivery is not counted twice.
     again.on_prediction(Prediction("r2", "m", 1, "champion", 0.0, at=99.0))
     assert again.join.counts.duplicates == 1
+
+
+def test_an_older_alias_event_is_ignored_even_after_a_restart(tmp_path):
+    store = SqliteStore(tmp_path / "m.db")
+    m = Monitor(store, Policies(None))
+    m.on_alias("m", "champion", 2, 1, event_id="a2", sequence=12)
+    m.flush()
+    again = Monitor(SqliteStore(tmp_path / "m.db"), Policies(None))
+    assert again.on_alias("m", "champion", 1, 0, event_id="a1", sequence=11) == []
+    assert again.models["m"].champion == 2
+    again.on_alias("m", "champion", 3, 2, event_id="a3", sequence=13)
+    assert again.models["m"].champion == 3

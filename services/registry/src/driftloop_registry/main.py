@@ -15,6 +15,7 @@ from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
 from driftloop.registry.v1 import registry_service_pb2_grpc
 from driftloop_registry.adapters.artifact_store import LocalArtifactStore
+from driftloop_registry.adapters.db_artifact_store import DatabaseArtifactStore
 from driftloop_registry.adapters.event_sink import BusEventSink
 from driftloop_registry.adapters.onnx_vetter import ProcessVetter
 from driftloop_registry.adapters.sql_connections import open_database
@@ -22,6 +23,7 @@ from driftloop_registry.adapters.sql_repository import SqlRepository
 from driftloop_registry.entrypoints.grpc_servicer import RegistryServicer
 from driftloop_registry.entrypoints.subscribers import on_rollout_decided
 from driftloop_registry.service.outbox import OutboxRelay
+from driftloop_registry.service.ports import ArtifactStore
 from driftloop_registry.service.registry import Limits, Registry
 from driftloop_registry.settings import RegistrySettings
 
@@ -31,16 +33,19 @@ log = structlog.get_logger(__name__)
 def build(settings: RegistrySettings | None = None) -> ServiceRuntime:
     settings = settings or load_settings(RegistrySettings)
     runtime = ServiceRuntime("registry", settings)
-    repo = SqlRepository(
-        open_database(settings.database_url, settings.data_dir, settings.database_schema)
-    )
+    db = open_database(settings.database_url, settings.data_dir, settings.database_schema)
+    repo = SqlRepository(db)
+    # PostgreSQL: artifacts in the database every replica shares (local files
+    # a cache); SQLite (embedded): the local files are the store.
+    files = LocalArtifactStore(settings.data_dir / "artifacts")
+    store: ArtifactStore = DatabaseArtifactStore(db, files) if db.name == "postgresql" else files
     relay = OutboxRelay(repo, BusEventSink(runtime.bus), poll_s=settings.outbox_poll_s)
     vetter = ProcessVetter(
         settings.vet_memory_mb, settings.vet_cpu_s, settings.vet_timeout_s, settings.vet_concurrency
     )
     registry = Registry(
         repo,
-        LocalArtifactStore(settings.data_dir / "artifacts"),
+        store,
         vetter,
         Limits(max_artifact_bytes=settings.max_artifact_mb * 1024 * 1024),
         on_commit=_fault(settings.fault_crash_after_commits, relay.notify),

@@ -62,6 +62,9 @@ async def test_delete_events_carry_no_model_version(harness, models):
     deleted = event_to_proto(harness.sink.events[-1])
     assert (deleted.version, deleted.previous_version) == (0, 1)
     assert not deleted.HasField("model_version")
+    # Alias events carry the alias history's sequence, growing with each change.
+    set_x = event_to_proto(harness.sink.events[-2])
+    assert 0 < set_x.sequence < deleted.sequence
 
 
 async def test_events_keep_the_chains_correlation_id_sent_as_call_metadata(harness, models):

@@ -127,7 +127,10 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
     )
 
     async def keep_in_sync() -> None:
+        # Ready (health `driftloop.ready`) only once every champion the
+        # registry names is loaded: a new replica takes no traffic before.
         await lifecycle.reconcile_until_done(settings.registry_retry_s)
+        await runtime.grpc.set_ready(lifecycle.ready)
         # Everything built so far lives as long as the process: keep it out of
         # the cyclic GC, whose full passes would otherwise walk it again and
         # again under load (a measurable share of CPU per request).
@@ -139,7 +142,9 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
                 await lifecycle.reconcile()
             except Exception as exc:
                 log.warning("registry.reconcile_failed", error=repr(exc))
+            await runtime.grpc.set_ready(lifecycle.ready)
 
+    runtime.gate_readiness()
     runtime.background(keep_in_sync)
     runtime.background(sink.run)
 

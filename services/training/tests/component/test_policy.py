@@ -68,3 +68,12 @@ async def test_no_policy_no_runs_while_a_champion_serves(harness):
     for _ in range(3):
         await h.triggers.tick()
     assert h.store.list_runs("m") == []
+
+
+async def test_an_older_alias_changed_does_not_undo_a_newer_one(harness):
+    h = await start(harness)
+    h.triggers.on_alias_changed("m", "champion", 2, sequence=7)
+    h.triggers.on_alias_changed("m", "champion", 0, sequence=5)  # re-delivered, older
+    assert h.triggers.has_champion["m"] is True
+    h.triggers.on_alias_changed("m", "champion", 0, sequence=8)
+    assert h.triggers.has_champion["m"] is False

@@ -177,11 +177,25 @@ def _deny(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
     return grpc.stream_stream_rpc_method_handler(deny, **kw)
 
 
+#: The health service name that answers readiness (see :class:`GrpcServer`).
+READY = "driftloop.ready"
+
+
 class GrpcServer:
     """A ``grpc.aio`` server with health and reflection.
 
-    Register servicers with :meth:`add` before :meth:`start`. Health reports
-    NOT_SERVING until the composition root calls :meth:`set_serving`.
+    Register servicers with :meth:`add` before :meth:`start`. Health has two
+    meanings, told apart by the service name of the check:
+
+    - ``""`` (the overall server) is **liveness**: the process is up and
+      answering; a probe that fails it should restart the process.
+    - ``driftloop.ready`` and every registered service name (e.g.
+      ``inference.GRPCInferenceService``) are **readiness**: the service can do
+      its job now (serving: every champion the registry names is loaded); a
+      probe that fails it should only take the replica out of traffic.
+
+    Both are NOT_SERVING until the composition root calls :meth:`set_live`
+    and :meth:`set_ready`; :meth:`set_serving` sets both.
     """
 
     def __init__(self, settings: GrpcSettings, default_port: int) -> None:
@@ -235,15 +249,26 @@ class GrpcServer:
         log.info("grpc.started", port=self.port, tls=bool(self.settings.tls_certfile))
 
     async def set_serving(self, serving: bool = True) -> None:
-        status = (
-            health_pb2.HealthCheckResponse.SERVING
-            if serving
-            else health_pb2.HealthCheckResponse.NOT_SERVING
-        )
-        for name in ("", *self._names):
-            await self.health.set(name, status)
+        """Set liveness and readiness together."""
+        await self.set_live(serving)
+        await self.set_ready(serving)
+
+    async def set_live(self, live: bool = True) -> None:
+        await self.health.set("", _status(live))
+
+    async def set_ready(self, ready: bool = True) -> None:
+        for name in (READY, *self._names):
+            await self.health.set(name, _status(ready))
 
     async def stop(self) -> None:
         """Stop taking calls and let in-flight ones finish within the grace."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.settings.shutdown_grace_s)
+
+
+def _status(serving: bool) -> Any:
+    return (
+        health_pb2.HealthCheckResponse.SERVING
+        if serving
+        else health_pb2.HealthCheckResponse.NOT_SERVING
+    )

@@ -44,6 +44,7 @@ class ServiceRuntime:
         self._background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
+        self._readiness_gated = False
 
     def on_start(self, hook: Hook) -> None:
         """Run before the broker and gRPC start (open stores, load state);
@@ -57,6 +58,11 @@ class ServiceRuntime:
     def background(self, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """A coroutine that runs while the service runs and is cancelled at stop."""
         self._background.append(job)
+
+    def gate_readiness(self) -> None:
+        """The service reports readiness itself (``grpc.set_ready``) once it
+        can do its job; without this, it is ready as soon as it has started."""
+        self._readiness_gated = True
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -72,7 +78,9 @@ class ServiceRuntime:
         await _start_broker(self.broker)
         await self.grpc.start()
         self._tasks = [asyncio.create_task(job()) for job in self._background]
-        await self.grpc.set_serving(True)
+        await self.grpc.set_live(True)
+        if not self._readiness_gated:
+            await self.grpc.set_ready(True)
         _tune_gc(self.settings.gc_threshold)
         log.info(
             "service.started",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "DRIFTLOOP_"
@@ -43,7 +43,8 @@ class KafkaSettings(BaseModel):
         19092,
         ge=1,
         le=65535,
-        description="Port of the embedded broker (Apache Kafka's controller takes the next).",
+        description="Port of the embedded broker (Apache Kafka's controller takes the next); "
+        "when not set, 19092 plus the port offset.",
     )
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         "PLAINTEXT", description="Kafka security protocol used by every producer and consumer."
@@ -230,6 +231,13 @@ class ServiceSettings(BaseSettings):
         """Where this replica keeps state only it uses (``data_dir`` itself
         when it is the only replica)."""
         return self.data_dir / f"replica-{self.replica.id}" if self.replica.id else self.data_dir
+
+    @model_validator(mode="after")
+    def _offset_the_broker(self) -> ServiceSettings:
+        # The port offset moves every default port, the embedded broker's too.
+        if "embedded_port" not in self.kafka.model_fields_set:
+            self.kafka.embedded_port = KafkaSettings().embedded_port + self.port_offset
+        return self
 
     def address_of(self, service: str) -> str:
         """Where another driftloop service's gRPC server is."""

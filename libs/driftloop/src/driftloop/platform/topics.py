@@ -56,9 +56,12 @@ LABELS = Topic(
 )
 ALERTS = Topic(
     _P + "alerts",
-    "stream",
-    ("driftloop.ingestion.v1.BadRecordRateExceeded",),
-    ("ingestion",),
+    "stream or model name",
+    (
+        "driftloop.ingestion.v1.BadRecordRateExceeded",
+        "driftloop.serving.v1.RegistryAnswerLacksModel",
+    ),
+    ("ingestion", "serving"),
     ("ops",),
 )
 FEATURES = Topic(

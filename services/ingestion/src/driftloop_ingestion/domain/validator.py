@@ -214,7 +214,7 @@ class Validator:
             raise Rejected(
                 Reason.MISSING_FIELD, self._entity, f"entity field {self._entity!r} is missing"
             )
-        rid = record_id or self._record_id(obj)
+        rid = self._checked_id(record_id) if record_id else self._record_id(obj)
         return ValidRecord(
             record_id=rid,
             id_given=bool(rid),
@@ -233,6 +233,10 @@ class Validator:
             rid = str(rid)
         if type(rid) is not str:
             raise _wrong(self._id, "a string or integer id", rid)
+        return self._checked_id(rid)
+
+    def _checked_id(self, rid: str) -> str:
+        # One limit for every intake path: an id in the record or given beside it.
         if len(rid) > self._max_id:
             raise Rejected(
                 Reason.TOO_LONG,

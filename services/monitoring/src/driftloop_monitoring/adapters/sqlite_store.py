@@ -175,7 +175,9 @@ class SqliteStore:
         for name, body in self._db.execute("SELECT name, body FROM models"):
             d = json.loads(body)
             versions = {int(v): _version(x) for v, x in d["versions"].items()}
-            out[name] = ModelState(name, d["champion"], d["candidate"], versions)
+            out[name] = ModelState(
+                name, d["champion"], d["candidate"], versions, d.get("alias_sequence", {})
+            )
         return out
 
     def save_model(self, state: ModelState) -> None:

@@ -85,6 +85,16 @@ class ModelState:
     champion: int = 0
     candidate: int = 0
     versions: dict[int, VersionInfo] = field(default_factory=dict)
+    #: Per alias, the registry's sequence of the newest change applied.
+    alias_sequence: dict[str, int] = field(default_factory=dict)
+
+    def newer(self, alias: str, sequence: int) -> bool:
+        """Whether a change of ``alias`` numbered ``sequence`` (0: unknown,
+        always taken) is newer than the one applied; remembers it if so."""
+        if sequence and sequence <= self.alias_sequence.get(alias, 0):
+            return False
+        self.alias_sequence[alias] = max(sequence, self.alias_sequence.get(alias, 0))
+        return True
 
     def role_of(self, version: int) -> str:
         if version and version == self.champion:

@@ -71,6 +71,7 @@ def register(
             info=info,
             event_id=e.meta.event_id or ctx.id,
             correlation_id=e.meta.correlation_id or ctx.correlation_id,
+            sequence=e.sequence,
         )
         await out.publish(facts, ctx)
 

@@ -119,10 +119,14 @@ class Monitor:
         info: VersionInfo | None = None,
         event_id: str = "",
         correlation_id: str = "",
+        sequence: int = 0,
     ) -> list[Fact]:
         state = self.model(model)
         if info is not None and info.version not in state.versions:
             state.versions[info.version] = info
+        if not state.newer(alias, sequence):
+            log.info("alias.stale_event_ignored", model=model, alias=alias, sequence=sequence)
+            return []
         if alias == CHAMPION:
             state.champion = version
         elif alias == CANDIDATE:

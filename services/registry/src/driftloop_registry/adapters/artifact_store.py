@@ -73,6 +73,15 @@ class LocalArtifactStore:
             os.replace(upload.path, target)
         return sha
 
+    def put(self, sha256: str, data: bytes) -> None:
+        """Store bytes already verified to hash to ``sha256`` (a cache refill)."""
+        fd, name = tempfile.mkstemp(dir=self.staging, suffix=".upload")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        target = self.path_of(sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(name, target)
+
     async def read_verified(self, sha256: str, size: int) -> bytes:
         path = self.path_of(sha256)
         try:

@@ -67,7 +67,17 @@ SQLITE = {"blob": "BLOB", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"}
 POSTGRES = {"blob": "BYTEA", "serial": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"}
 
 
+_ARTIFACT_BLOBS = """
+CREATE TABLE artifact_blobs (
+    sha256 TEXT PRIMARY KEY,
+    size BIGINT NOT NULL,
+    data {blob} NOT NULL
+)
+"""
+
+
 def migrations(types: dict[str, str]) -> list[list[str]]:
     """Each migration is a list of statements; its number is its index + 1."""
     first = [s.strip() for s in _COMMON.format(**types).split(";") if s.strip()]
-    return [first]
+    # 2: artifacts in the database (used with PostgreSQL: db_artifact_store).
+    return [first, [_ARTIFACT_BLOBS.format(**types).strip()]]

@@ -140,6 +140,7 @@ def event_to_proto(
         previous_version=c.previous_version,
         reason=c.reason,
         caused_by_event_id=c.caused_by_event_id,
+        sequence=c.sequence,
     )
     if e.version is not None and c.version:
         out.model_version.CopyFrom(version_to_proto(e.version))

@@ -52,3 +52,14 @@ class BusEvents:
             ),
             info.model,
         )
+
+    async def registry_fault(self, info: VersionInfo, alias: str, reason: str) -> None:
+        await self._publish(
+            events_pb2.RegistryAnswerLacksModel(
+                meta=self.bus.meta(),
+                model=common_pb2.ModelRef(name=info.model, version=info.version),
+                alias=alias,
+                reason=reason,
+            ),
+            info.model,
+        )

@@ -21,7 +21,9 @@ class Subscribers:
 
     async def on_alias_changed(self, event: AliasChanged, ctx: EventContext) -> None:
         info = version_info(event.model_version) if event.HasField("model_version") else None
-        await self.lifecycle.alias_changed(event.model, event.alias, event.version, info)
+        await self.lifecycle.alias_changed(
+            event.model, event.alias, event.version, info, event.sequence
+        )
 
     async def on_rollout_started(self, event: RolloutStarted, ctx: EventContext) -> None:
         share = _share(event.candidate_share)

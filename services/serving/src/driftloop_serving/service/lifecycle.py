@@ -1,7 +1,13 @@
 """Model lifecycle: follow alias changes and rollouts, fetch and verify
 artifacts, load and warm them off the event loop, and only then switch
 traffic (load before unload). A version that fails any step is reported and
-never serves; the version serving before keeps serving."""
+never serves; the version serving before keeps serving.
+
+Only an ``AliasChanged`` newer than the one applied (by the registry's
+alias-history sequence) unloads: an older or redelivered one is ignored, and
+a registry answer that lacks a model or alias serving has loaded (a registry
+restarted on an empty disk, a wrong database) is a fault — logged, counted,
+published as an alert — never an instruction to unload."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
+from prometheus_client import Counter
 
 from driftloop.platform.errors import Unavailable
 from driftloop_serving.domain.models import Catalog, Loaded, Runner, VersionInfo
@@ -21,6 +28,17 @@ from driftloop_serving.domain.routing import Mode, Role
 log = structlog.get_logger(__name__)
 
 SERVED_ALIASES = ("champion", "candidate")
+
+REGISTRY_FAULTS = Counter(
+    "driftloop_serving_registry_faults_total",
+    "Registry answers that lacked a model or alias serving has loaded (kept serving)",
+    ["model", "alias"],
+)
+STALE_EVENTS = Counter(
+    "driftloop_serving_stale_alias_events_total",
+    "AliasChanged events ignored as not newer than the one applied",
+    ["model", "alias"],
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +68,9 @@ class LifecycleEvents(Protocol):
 
     async def failed(self, info: VersionInfo, reason: str) -> None: ...
 
+    async def registry_fault(self, info: VersionInfo, alias: str, reason: str) -> None:
+        """The registry's answer lacked ``info`` under ``alias``; it keeps serving."""
+
 
 class LoadFailed(Exception):
     """A version cannot serve; the message is the reason."""
@@ -68,15 +89,39 @@ class Lifecycle:
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         #: Bumped by every applied event, so a slower reconcile never undoes one.
         self._generation: dict[str, int] = defaultdict(int)
+        #: Whether the last registry answer's champions were all loaded after
+        #: it: serving's readiness (False until the first answer).
+        self.ready = False
+        #: The registry's alias-history sequence of the newest applied event.
+        self._sequence: dict[tuple[str, str], int] = defaultdict(int)
 
     async def alias_changed(
-        self, model: str, alias: str, version: int, info: VersionInfo | None = None
+        self,
+        model: str,
+        alias: str,
+        version: int,
+        info: VersionInfo | None = None,
+        sequence: int = 0,
     ) -> None:
-        """An alias was set (version > 0) or deleted (version 0)."""
+        """An alias was set (version > 0) or deleted (version 0) as the
+        registry's change number ``sequence`` (0: unknown, always applied)."""
         if alias not in SERVED_ALIASES:
             return
         async with self._locks[model]:
+            applied = self._sequence[model, alias]
+            if sequence and sequence <= applied:
+                STALE_EVENTS.labels(model, alias).inc()
+                log.info(
+                    "alias.stale_event_ignored",
+                    model=model,
+                    alias=alias,
+                    version=version,
+                    sequence=sequence,
+                    applied_sequence=applied,
+                )
+                return
             self._generation[model] += 1
+            self._sequence[model, alias] = max(applied, sequence)
             await self._apply(model, alias, version, info)
 
     async def rollout_started(self, model: str, rollout_id: str, share: float, mode: Mode) -> None:
@@ -101,7 +146,8 @@ class Lifecycle:
 
     async def reconcile(self) -> None:
         """Make the catalog match the registry's aliases (at start, and now and
-        then in case an event was missed). Raises Unavailable if the registry is."""
+        then in case an event was missed), and update :attr:`ready`. Raises
+        Unavailable if the registry is."""
         started = dict(self._generation)
         current = await self.registry.aliases()
         names = set(current) | {m.name for m in self.catalog}
@@ -111,7 +157,35 @@ class Lifecycle:
                     continue  # an event got here first and is newer
                 for alias in SERVED_ALIASES:
                     info = current.get(model, {}).get(alias)
-                    await self._apply(model, alias, info.version if info else 0, info)
+                    if info is not None:
+                        await self._apply(model, alias, info.version, info)
+                    else:
+                        await self._lacking(model, alias)
+        self.ready = all(
+            (served := self.catalog.get(model)) is not None
+            and served.champion is not None
+            and served.champion.version == aliases["champion"].version
+            for model, aliases in current.items()
+            if "champion" in aliases
+        )
+
+    async def _lacking(self, model: str, alias: str) -> None:
+        """The registry named no version for ``alias``: a fault if serving
+        has one loaded (only an AliasChanged unloads), nothing otherwise."""
+        served = self.catalog.ensure(model)
+        loaded = served.champion if alias == "champion" else served.candidate
+        if loaded is None:
+            return
+        reason = f"the registry names no {alias} of {model!r}; v{loaded.version} keeps serving"
+        REGISTRY_FAULTS.labels(model, alias).inc()
+        log.warning(
+            "registry.answer_lacks_loaded_model",
+            model=model,
+            alias=alias,
+            version=loaded.version,
+            reason=reason,
+        )
+        await self.events.registry_fault(loaded.info, alias, reason)
 
     async def reconcile_until_done(self, retry_s: float) -> None:
         """:meth:`reconcile`, retried while the registry is unavailable (all

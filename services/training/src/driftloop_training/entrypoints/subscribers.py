@@ -70,7 +70,7 @@ def register(
             raise Reject(f"DriftDetected: {exc}") from None
 
     async def on_alias(event: AliasChanged, ctx: EventContext) -> None:
-        triggers.on_alias_changed(event.model, event.alias, event.version)
+        triggers.on_alias_changed(event.model, event.alias, event.version, event.sequence)
 
     # One consumer group per topic: four members of one group would rebalance
     # each other at every start, for nothing (their topics do not overlap).

@@ -21,6 +21,7 @@ class Triggers:
         self.dataset = dataset
         # Models known to have a champion (from the registry or AliasChanged).
         self.has_champion: dict[str, bool] = {}
+        self._champion_sequence: dict[str, int] = {}
 
     async def on_drift(
         self,
@@ -46,9 +47,15 @@ class Triggers:
         )
         return run
 
-    def on_alias_changed(self, model: str, alias: str, version: int) -> None:
-        if alias == "champion":
-            self.has_champion[model] = version > 0
+    def on_alias_changed(self, model: str, alias: str, version: int, sequence: int = 0) -> None:
+        """An alias moved; ``sequence`` (the registry's change number, 0:
+        unknown) makes an older or redelivered event change nothing."""
+        if alias != "champion":
+            return
+        if sequence and sequence <= self._champion_sequence.get(model, 0):
+            return
+        self._champion_sequence[model] = sequence
+        self.has_champion[model] = version > 0
 
     async def tick(self) -> None:
         """One pass of the trigger loop over every model of the spec."""

@@ -26,7 +26,7 @@ from driftloop.common.v1 import common_pb2 as driftloop_dot_common_dot_v1_dot_co
 from driftloop.registry.v1 import model_pb2 as driftloop_dot_registry_dot_v1_dot_model__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"driftloop/registry/v1/events.proto\x12\x15\x64riftloop.registry.v1\x1a driftloop/common/v1/common.proto\x1a!driftloop/registry/v1/model.proto\"|\n\x16ModelVersionRegistered\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12\x34\n\x07version\x18\x02 \x01(\x0b\x32#.driftloop.registry.v1.ModelVersion\"\xed\x01\n\x0c\x41liasChanged\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12\r\n\x05model\x18\x02 \x01(\t\x12\r\n\x05\x61lias\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12\x18\n\x10previous_version\x18\x05 \x01(\x03\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x1a\n\x12\x63\x61used_by_event_id\x18\x07 \x01(\t\x12:\n\rmodel_version\x18\x08 \x01(\x0b\x32#.driftloop.registry.v1.ModelVersionb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"driftloop/registry/v1/events.proto\x12\x15\x64riftloop.registry.v1\x1a driftloop/common/v1/common.proto\x1a!driftloop/registry/v1/model.proto\"|\n\x16ModelVersionRegistered\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12\x34\n\x07version\x18\x02 \x01(\x0b\x32#.driftloop.registry.v1.ModelVersion\"\xff\x01\n\x0c\x41liasChanged\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12\r\n\x05model\x18\x02 \x01(\t\x12\r\n\x05\x61lias\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12\x18\n\x10previous_version\x18\x05 \x01(\x03\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x1a\n\x12\x63\x61used_by_event_id\x18\x07 \x01(\t\x12:\n\rmodel_version\x18\x08 \x01(\x0b\x32#.driftloop.registry.v1.ModelVersion\x12\x10\n\x08sequence\x18\t \x01(\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,5 +36,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MODELVERSIONREGISTERED']._serialized_start=130
   _globals['_MODELVERSIONREGISTERED']._serialized_end=254
   _globals['_ALIASCHANGED']._serialized_start=257
-  _globals['_ALIASCHANGED']._serialized_end=494
+  _globals['_ALIASCHANGED']._serialized_end=512
 # @@protoc_insertion_point(module_scope)

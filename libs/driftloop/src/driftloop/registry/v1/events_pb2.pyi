@@ -16,7 +16,7 @@ class ModelVersionRegistered(_message.Message):
     def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., version: _Optional[_Union[_model_pb2.ModelVersion, _Mapping]] = ...) -> None: ...
 
 class AliasChanged(_message.Message):
-    __slots__ = ("meta", "model", "alias", "version", "previous_version", "reason", "caused_by_event_id", "model_version")
+    __slots__ = ("meta", "model", "alias", "version", "previous_version", "reason", "caused_by_event_id", "model_version", "sequence")
     META_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     ALIAS_FIELD_NUMBER: _ClassVar[int]
@@ -25,6 +25,7 @@ class AliasChanged(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     CAUSED_BY_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     meta: _common_pb2.EventMeta
     model: str
     alias: str
@@ -33,4 +34,5 @@ class AliasChanged(_message.Message):
     reason: str
     caused_by_event_id: str
     model_version: _model_pb2.ModelVersion
-    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., model: _Optional[str] = ..., alias: _Optional[str] = ..., version: _Optional[int] = ..., previous_version: _Optional[int] = ..., reason: _Optional[str] = ..., caused_by_event_id: _Optional[str] = ..., model_version: _Optional[_Union[_model_pb2.ModelVersion, _Mapping]] = ...) -> None: ...
+    sequence: int
+    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., model: _Optional[str] = ..., alias: _Optional[str] = ..., version: _Optional[int] = ..., previous_version: _Optional[int] = ..., reason: _Optional[str] = ..., caused_by_event_id: _Optional[str] = ..., model_version: _Optional[_Union[_model_pb2.ModelVersion, _Mapping]] = ..., sequence: _Optional[int] = ...) -> None: ...

@@ -89,3 +89,15 @@ class ModelLoadFailed(_message.Message):
     model: _common_pb2.ModelRef
     reason: str
     def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RegistryAnswerLacksModel(_message.Message):
+    __slots__ = ("meta", "model", "alias", "reason")
+    META_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    ALIAS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    meta: _common_pb2.EventMeta
+    model: _common_pb2.ModelRef
+    alias: str
+    reason: str
+    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., alias: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...

@@ -65,7 +65,7 @@ SPEC = {
 }
 
 
-def _model(path: Path) -> Path:
+def _model() -> bytes:
     from skl2onnx import to_onnx
     from sklearn.linear_model import LogisticRegression
 
@@ -74,8 +74,7 @@ def _model(path: Path) -> Path:
     model = LogisticRegression().fit(x, (x[:, 0] > 0).astype(np.int64))
     onx = to_onnx(model, x[:1], options={id(model): {"zipmap": False}})
     onx.graph.input[0].type.tensor_type.shape.dim[0].dim_param = "N"
-    path.write_bytes(onx.SerializeToString())
-    return path
+    return onx.SerializeToString()
 
 
 class Platform:
@@ -93,40 +92,84 @@ class Platform:
         self.spec = tmp / "spec.json"
         self.spec.write_text(json.dumps(SPEC))
         self.logs = tmp / "var" / "logs"
+        self.up_out = tmp / "up.out"
         self.up: subprocess.Popen[str] | None = None
-
-    def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [*CLI, *args], env=self.env, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done.stdout
 
     def start(self) -> None:
         only = [x for name in PARTS for x in ("--only", name)]
+        self.out = open(self.up_out, "a")
         self.up = subprocess.Popen(
             [*CLI, "up", "--spec", str(self.spec), *only],
             env=self.env,
-            stdout=subprocess.PIPE,
+            stdout=self.out,
             stderr=subprocess.STDOUT,
             text=True,
         )
         state = Path(self.env["DRIFTLOOP_DATA_DIR"]) / "run" / "platform.json"
-        deadline = time.monotonic() + 120
+        # Generous: on a loaded machine the imports alone take minutes.
+        deadline = time.monotonic() + 600
         while not state.exists() and time.monotonic() < deadline and self.up.poll() is None:
             time.sleep(0.2)
-        assert state.exists(), self.up.communicate(timeout=30)[0]
+        assert state.exists(), (self.up_out).read_text()
 
     def stop(self) -> None:
+        """`driftloop down`, then wait for `up` to finish its graceful stop
+        (down itself gives up waiting after 60 s; a loaded machine needs more)."""
         if self.up is None or self.up.poll() is not None:
             return
         try:
-            self.cli("down")
-            self.up.communicate(timeout=60)
+            subprocess.run([*CLI, "down"], env=self.env, capture_output=True, timeout=600)
+            assert self.up.wait(600) == 0, (self.up_out).read_text()
         finally:
             if self.up.poll() is None:
                 self.up.kill()
                 self.up.wait()
+            self.out.close()
+
+    async def register_champion(self, data: bytes, model: str) -> None:
+        import hashlib
+
+        from driftloop.platform.grpc_client import channel
+        from driftloop.registry.v1 import registry_service_pb2 as pb
+        from driftloop.registry.v1 import registry_service_pb2_grpc
+
+        port = SERVICES["registry"].grpc_port + int(self.env["DRIFTLOOP_PORT_OFFSET"])
+        meta = pb.RegisterModelVersionMetadata(
+            model=model,
+            feature_view="ping_features",
+            feature_view_version=1,
+            feature_width=2,
+            expected_sha256=hashlib.sha256(data).hexdigest(),
+        )
+        requests = [pb.RegisterModelVersionRequest(metadata=meta)]
+        requests.append(pb.RegisterModelVersionRequest(chunk=data))
+        async with channel(f"127.0.0.1:{port}") as ch:
+            stub = registry_service_pb2_grpc.RegistryServiceStub(ch)
+            version = await stub.RegisterModelVersion(iter(requests), timeout=300)
+            await stub.SetAlias(
+                pb.SetAliasRequest(model=model, alias="champion", version=version.version),
+                timeout=300,
+            )
+
+    async def model_ready(self, model: str) -> None:
+        import grpc
+
+        from driftloop.platform.testing import wait_for
+        from inference import grpc_predict_v2_pb2 as oip
+        from inference import grpc_predict_v2_pb2_grpc as oip_grpc
+
+        port = SERVICES["serving"].grpc_port + int(self.env["DRIFTLOOP_PORT_OFFSET"])
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+            stub = oip_grpc.GRPCInferenceServiceStub(ch)
+
+            async def ready() -> bool:
+                try:
+                    reply = await stub.ModelReady(oip.ModelReadyRequest(name=model), timeout=10)
+                except grpc.aio.AioRpcError:
+                    return False
+                return reply.ready
+
+            await wait_for(ready, timeout_s=400, interval_s=0.5)
 
     def metric(self, service: str, name: str, labels: str) -> float:
         port = SERVICES[service].metrics_port + int(self.env["DRIFTLOOP_PORT_OFFSET"])
@@ -156,7 +199,7 @@ async def _records_in_and_scored(platform: Platform, prefix: str) -> tuple[set, 
         None,
         count=N,
         predicate=decode(FeatureVectorComputed),
-        timeout_s=120,
+        timeout_s=400,
     )
     predictions = await read_from(
         platform.kafka,
@@ -164,7 +207,7 @@ async def _records_in_and_scored(platform: Platform, prefix: str) -> tuple[set, 
         None,
         count=N,
         predicate=decode(PredictionMade),
-        timeout_s=120,
+        timeout_s=400,
     )
     return (
         {FeatureVectorComputed.FromString(r.value).record_id for r in vectors},
@@ -172,25 +215,13 @@ async def _records_in_and_scored(platform: Platform, prefix: str) -> tuple[set, 
     )
 
 
+@pytest.mark.timeout(1800)
 async def test_every_record_after_down_and_up_gets_its_vector_and_prediction(tmp_path):
     platform = Platform(tmp_path)
     try:
         platform.start()
-        model = _model(tmp_path / "model.onnx")
-        platform.cli(
-            "models",
-            "register",
-            str(model),
-            "--model",
-            "pings-model",
-            "--feature-view",
-            "ping_features",
-            "--feature-view-version",
-            "1",
-            "--feature-width",
-            "2",
-        )
-        platform.cli("models", "promote", "pings-model", "1")
+        await platform.register_champion(_model(), "pings-model")
+        await platform.model_ready("pings-model")
         vectors, predictions = await _records_in_and_scored(platform, "before")
         assert len(vectors) == N and len(predictions) == N
         platform.stop()
@@ -198,6 +229,7 @@ async def test_every_record_after_down_and_up_gets_its_vector_and_prediction(tmp
         # The broker starts empty: offsets from 0 again, and the feature
         # checkpoints of the first run say "applied up to offset ~100".
         platform.start()
+        await platform.model_ready("pings-model")
         vectors, predictions = await _records_in_and_scored(platform, "after")
         assert len(vectors) == N, f"{N - len(vectors)} records got no vector"
         assert len(predictions) == N, f"{N - len(predictions)} records got no prediction"

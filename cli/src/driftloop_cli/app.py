@@ -71,10 +71,21 @@ def up(
     only: Annotated[
         list[str] | None, typer.Option(help="Start only these services (repeatable).")
     ] = None,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=9,
+            help="Processes per service (replica k listens on the default ports + 1000k). "
+            "Above 1 the feature service keeps its online store in Redis "
+            "(DRIFTLOOP_FEATURE_REDIS_URL, default 127.0.0.1:6379).",
+        ),
+    ] = 1,
 ) -> None:
     """Start the broker (unless DRIFTLOOP_KAFKA_BOOTSTRAP names one) and all six
-    services as processes; wait until every one is healthy, print the endpoints,
-    and run until Ctrl-C or `driftloop down`, then stop everything gracefully."""
+    services as processes (``--replicas N`` of each); wait until every one is
+    healthy, print the endpoints, and run until Ctrl-C or `driftloop down`,
+    then stop everything gracefully."""
     settings = _settings()
     try:
         load_spec(spec)
@@ -88,7 +99,9 @@ def up(
             "`driftloop down` stops it.[/red]"
         )
         raise typer.Exit(1)
-    platform = Platform(settings, spec, data_dir, services=only or list(health.SERVICES))
+    platform = Platform(
+        settings, spec, data_dir, services=only or list(health.SERVICES), replicas=replicas
+    )
     code = asyncio.run(_run_up(platform))
     raise typer.Exit(code)
 

@@ -32,11 +32,17 @@ class StartError(RuntimeError):
     """A part of the platform did not come up; the message has its log tail."""
 
 
+#: Replica k (k >= 1) of a service listens on its default ports + k * this.
+REPLICA_PORT_STRIDE = 1000
+
+
 @dataclass
 class Child:
     name: str
     address: str
     log_path: Path
+    service: str = ""
+    replica: int = 0
     process: asyncio.subprocess.Process | None = None
     exit_code: int | None = None
 
@@ -54,6 +60,8 @@ class Platform:
     data_dir: Path
     services: list[str] = field(default_factory=lambda: list(SERVICES))
     start_timeout_s: float = 60.0
+    # Processes per service; above 1 each gets DRIFTLOOP_REPLICA_ID 0…N-1.
+    replicas: int = 1
     broker: EmbeddedBroker | None = None
     children: dict[str, Child] = field(default_factory=dict)
 
@@ -72,38 +80,55 @@ class Platform:
         created = await ensure_topics(self.settings.kafka)
         progress(f"topics ready ({len(created)} created)")
         for name in self.services:
-            await self._spawn(name, logs / f"{name}.log")
+            for k in range(self.replicas):
+                child = self._child(name, k)
+                await self._spawn(child)
         await asyncio.gather(*(self._wait_healthy(c, progress) for c in self.children.values()))
 
-    def _env(self, name: str) -> dict[str, str]:
+    def _child(self, service: str, replica: int) -> Child:
+        name = f"{service}-{replica}" if replica else service
+        port = SERVICES[service].grpc_port + self.port_offset + replica * REPLICA_PORT_STRIDE
+        logs = self.data_dir / "logs"
+        return Child(name, f"127.0.0.1:{port}", logs / f"{name}.log", service, replica)
+
+    def _env(self, child: Child) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             DRIFTLOOP_SPEC=str(self.spec.resolve()),
-            DRIFTLOOP_DATA_DIR=str((self.data_dir / name).resolve()),
+            # Replicas share their service's directory: the registry's SQLite
+            # file and the lease file are shared; per-replica state goes in
+            # replica-<id>/ below it.
+            DRIFTLOOP_DATA_DIR=str((self.data_dir / child.service).resolve()),
             DRIFTLOOP_PORT_OFFSET=str(self.port_offset),
             DRIFTLOOP_KAFKA_EMBEDDED_PORT=str(self.settings.kafka.embedded_port),
             DRIFTLOOP_LOG_FORMAT="json",
         )
         env.pop("DRIFTLOOP_GRPC_PORT", None)
         env.pop("DRIFTLOOP_METRICS_PORT", None)
+        if self.replicas > 1:
+            info = SERVICES[child.service]
+            shift = self.port_offset + child.replica * REPLICA_PORT_STRIDE
+            env.update(
+                DRIFTLOOP_REPLICA_ID=str(child.replica),
+                DRIFTLOOP_GRPC_PORT=str(info.grpc_port + shift),
+                DRIFTLOOP_METRICS_PORT=str(info.metrics_port + shift),
+            )
         return env
 
-    async def _spawn(self, name: str, log_path: Path) -> None:
-        info = SERVICES[name]
-        child = Child(name, f"127.0.0.1:{info.grpc_port + self.port_offset}", log_path)
-        with open(log_path, "ab") as out:
+    async def _spawn(self, child: Child) -> None:
+        with open(child.log_path, "ab") as out:
             child.process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                info.module,
+                SERVICES[child.service].module,
                 stdout=out,
                 stderr=out,
                 stdin=asyncio.subprocess.DEVNULL,
-                env=self._env(name),
+                env=self._env(child),
                 start_new_session=True,
                 preexec_fn=_die_with_parent,
             )
-        self.children[name] = child
+        self.children[child.name] = child
 
     async def _wait_healthy(self, child: Child, progress: Callable[[str], None]) -> None:
         deadline = time.monotonic() + self.start_timeout_s
@@ -135,7 +160,7 @@ class Platform:
     async def restart(self, name: str) -> None:
         """Start a service again (after it died) and wait until it is healthy."""
         child = self.children[name]
-        await self._spawn(name, child.log_path)
+        await self._spawn(self._child(child.service, child.replica))
         await self._wait_healthy(self.children[name], lambda msg: None)
 
     async def watch(self, stop: asyncio.Event, on_exit: Callable[[Child], None]) -> None:
@@ -153,7 +178,8 @@ class Platform:
     async def stop(self, timeout_s: float = 30.0) -> dict[str, int | None]:
         """SIGTERM every service (consumers first, registry last), wait, then
         stop the broker. Returns each service's exit code."""
-        order = [n for n in reversed(list(SERVICES)) if n in self.children]
+        rank = {s: i for i, s in enumerate(reversed(list(SERVICES)))}
+        order = sorted(self.children, key=lambda n: rank[self.children[n].service])
         for name in order:
             proc = self.children[name].process
             if proc and proc.returncode is None:

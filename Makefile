@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 BUF := node_modules/.bin/buf
 
-.PHONY: run up demo setup test test-fast check lint types proto proto-check buf-lint \
+.PHONY: run up demo setup test test-kafka test-kafka-cluster test-fast test-servers check lint types imports proto proto-check buf-lint \
         compose-check ci bench clean
 
 run: setup  ## set up and run the embedded platform with the demo
@@ -26,20 +26,33 @@ setup: $(UV)  ## install the locked workspace into .venv
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv
 
-test: setup  ## the whole test suite (two workers: the loop tests beside the rest)
-	$(RUN) pytest -n 2 --dist loadgroup
+test: setup test-servers  ## the whole test suite on Tansu (two workers: the loop tests beside the rest)
+	$(RUN) pytest -n 2 --dist loadgroup -m "not kafka_only and not kafka_cluster"
 
-test-fast: setup  ## unit and component tests only
+test-kafka: setup test-servers  ## the Kafka-touching integration and e2e tests on Apache Kafka (needs Java 17+, Maven once)
+	DRIFTLOOP_TEST_BROKER=kafka $(RUN) pytest -n 2 --dist loadgroup \
+	  -m "(kafka or kafka_only) and not kafka_cluster"
+
+test-kafka-cluster: setup test-servers  ## the closed loop on a three-broker Apache Kafka cluster under faults
+	$(RUN) pytest -m kafka_cluster
+
+test-fast: setup test-servers  ## unit and component tests only
 	$(RUN) pytest -m "not integration and not e2e"
 
-check: lint types buf-lint proto-check compose-check
+test-servers:  ## install PostgreSQL and Redis when missing (the suite starts its own)
+	@scripts/test-servers.sh
+
+check: lint types imports buf-lint proto-check compose-check
 
 lint: setup
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 
-types: setup
-	$(RUN) mypy libs/driftloop/src/driftloop/platform cli/src
+types: setup  ## mypy over the platform library, the CLI and every service (config: pyproject.toml)
+	$(RUN) mypy libs/driftloop/src/driftloop/platform cli/src services/*/src
+
+imports: setup  ## the import contracts of .importlinter (layering, services apart)
+	$(RUN) lint-imports --no-cache
 
 proto: setup  ## regenerate the Python stubs from proto/ into libs/
 	$(RUN) python scripts/gen_proto.py libs/driftloop/src

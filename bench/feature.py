@@ -44,13 +44,13 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from driftloop.feature.v1 import feature_service_pb2 as pb
 from driftloop.feature.v1 import feature_service_pb2_grpc as pb_grpc
 from driftloop.ingestion.v1.events_pb2 import RecordValidated
-from driftloop.platform import topics
+from driftloop.platform import backends, topics
 from driftloop.platform.bus import aiokafka_options
-from driftloop.platform.embedded import EmbeddedBroker, ensure_topics
+from driftloop.platform.embedded import TansuBroker, ensure_topics
 from driftloop.platform.envelope import headers_for, new_meta
 from driftloop.platform.grpc_client import channel
 from driftloop.platform.settings import KafkaSettings
-from driftloop.platform.testing import ServiceProcess, end_offsets, free_port
+from driftloop.platform.testing import ServiceProcess, end_offsets, free_port, kafka_env
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW_OUT = "bench.feature.raw"
@@ -176,7 +176,7 @@ def start_feature(kafka: KafkaSettings, work: Path, stream: str, **extra: str) -
     spec.write_text(SPEC.format(stream=stream))
     port = free_port()
     env = {
-        "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+        **kafka_env(kafka),
         "DRIFTLOOP_SPEC": str(spec),
         "DRIFTLOOP_DATA_DIR": str(work / stream),
         "DRIFTLOOP_GRPC_PORT": str(port),
@@ -249,12 +249,14 @@ def pct(samples: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
-async def lookups(kafka: KafkaSettings, work: Path, calls: int, entities: int) -> dict:
+async def lookups(
+    kafka: KafkaSettings, work: Path, calls: int, entities: int, redis_url: str
+) -> dict:
     """p50/p99 samples per case and size. Raw MGET calls are interleaved one
     for one with the service's calls (same keys, same moment, same load)."""
     out: dict[str, dict[int, list[float]]] = {k: {1: [], 100: []} for k in ("raw-redis", "bare")}
     prefix = f"bench-feature-{uuid.uuid4().hex[:6]}:"
-    r = aioredis.Redis.from_url("redis://127.0.0.1:6379/0")
+    r = aioredis.Redis.from_url(redis_url)
     ids = [f"u{i}" for i in range(entities)]
     bare_port = free_port()
     bare = await asyncio.create_subprocess_exec(
@@ -272,6 +274,7 @@ async def lookups(kafka: KafkaSettings, work: Path, calls: int, entities: int) -
                 work,
                 stream,
                 DRIFTLOOP_FEATURE_ONLINE_STORE=backend.split("-")[0],
+                DRIFTLOOP_FEATURE_REDIS_URL=redis_url,
                 DRIFTLOOP_FEATURE_REDIS_PREFIX=prefix,
                 DRIFTLOOP_FEATURE_REDIS_CACHE_ENTRIES=str(cache_entries),
             )
@@ -333,7 +336,7 @@ async def main(args: argparse.Namespace) -> str:
     work = Path(tempfile.mkdtemp(prefix="bench-feature-"))
     port = free_port()
     kafka = KafkaSettings(embedded_port=port)
-    broker = EmbeddedBroker(port, work / "broker.log")
+    broker = TansuBroker(port, work / "broker.log")
     broker.start()
     try:
         await broker.wait_ready(kafka)
@@ -350,7 +353,8 @@ async def main(args: argparse.Namespace) -> str:
             times["feature"].append(seconds)
             cpu.append(used)
             print(f"  round: {times} service cpu {cpu}", flush=True)
-        lat = await lookups(kafka, work, calls, entities=1000)
+        with backends.redis() as redis_url:  # a throwaway server, as the tests use
+            lat = await lookups(kafka, work, calls, 1000, redis_url)
     finally:
         broker.stop()
     raw_rate = n / statistics.median(times["aiokafka"])

@@ -45,9 +45,9 @@ from driftloop.ingestion.v1 import ingestion_service_pb2 as api
 from driftloop.ingestion.v1.ingestion_service_pb2_grpc import IngestionServiceStub
 from driftloop.platform import topics
 from driftloop.platform.bus import aiokafka_options
-from driftloop.platform.embedded import EmbeddedBroker, ensure_topics
+from driftloop.platform.embedded import TansuBroker, ensure_topics
 from driftloop.platform.settings import KafkaSettings
-from driftloop.platform.testing import ServiceProcess, free_port
+from driftloop.platform.testing import ServiceProcess, free_port, kafka_env
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "cli/src/driftloop_cli/specs/demo.yaml"
@@ -198,7 +198,7 @@ async def main(args: argparse.Namespace) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-ingestion-"))
     port = free_port()
     kafka = KafkaSettings(embedded_port=port)
-    broker = EmbeddedBroker(port, work / "broker.log")
+    broker = TansuBroker(port, work / "broker.log")
     broker.start()
     proc = None
     try:
@@ -212,7 +212,7 @@ async def main(args: argparse.Namespace) -> dict:
         proc = ServiceProcess(
             "driftloop_ingestion",
             {
-                "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+                **kafka_env(kafka),
                 "DRIFTLOOP_GRPC_PORT": str(grpc_port),
                 "DRIFTLOOP_METRICS_ENABLED": "false",
                 "DRIFTLOOP_DATA_DIR": str(work),

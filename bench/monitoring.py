@@ -45,11 +45,11 @@ from driftloop.monitoring.v1 import monitoring_service_pb2_grpc as svc_grpc
 from driftloop.monitoring.v1.events_pb2 import DriftDetected
 from driftloop.platform import topics
 from driftloop.platform.bus import aiokafka_options
-from driftloop.platform.embedded import EmbeddedBroker, ensure_topics
+from driftloop.platform.embedded import TansuBroker, ensure_topics
 from driftloop.platform.envelope import headers_for, new_meta
 from driftloop.platform.grpc_client import channel
 from driftloop.platform.settings import KafkaSettings
-from driftloop.platform.testing import ServiceProcess, free_port
+from driftloop.platform.testing import ServiceProcess, free_port, kafka_env
 from driftloop.registry.v1.events_pb2 import AliasChanged
 from driftloop.registry.v1.model_pb2 import ModelVersion
 from driftloop.serving.v1.events_pb2 import PredictionMade
@@ -139,7 +139,7 @@ async def produce(kafka: KafkaSettings, events: list) -> None:
 def start_service(kafka: KafkaSettings, tmp: Path) -> tuple[ServiceProcess, str]:
     port = free_port()
     env = {
-        "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+        **kafka_env(kafka),
         "DRIFTLOOP_GRPC_PORT": str(port),
         "DRIFTLOOP_METRICS_ENABLED": "false",
         "DRIFTLOOP_DATA_DIR": str(tmp / f"data-{port}"),
@@ -307,7 +307,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-monitoring-"))
     port = free_port()
     kafka = KafkaSettings(embedded_port=port)
-    broker = EmbeddedBroker(port, tmp / "broker.log")
+    broker = TansuBroker(port, tmp / "broker.log")
     broker.start()
     try:
 

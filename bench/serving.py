@@ -199,6 +199,7 @@ def start_servers(
         port, metrics_port = free_port(), free_port()
         env = {
             "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka,
+            "DRIFTLOOP_KAFKA_IDEMPOTENCE": "off",  # Tansu
             "DRIFTLOOP_GRPC_PORT": str(port),
             "DRIFTLOOP_METRICS_PORT": str(metrics_port),
             "DRIFTLOOP_SERVICE_ADDRESSES": json.dumps({"registry": f"127.0.0.1:{reg_port}"}),
@@ -406,14 +407,14 @@ def main() -> int:
         return 1
     root = Path(tempfile.mkdtemp(prefix="bench-serving-"))
     models = build_models(root)
-    from driftloop.platform.embedded import EmbeddedBroker, ensure_topics
+    from driftloop.platform.embedded import TansuBroker, ensure_topics
     from driftloop.platform.settings import KafkaSettings
 
     broker = None
     kafka = ""
     if "driftloop" in which:
         port = free_port()
-        broker = EmbeddedBroker(port, root / "broker.log")
+        broker = TansuBroker(port, root / "broker.log")
         broker.start()
         subprocess.run(
             ["taskset", "-pc", CLIENT_CORE, str(broker.process.pid)],

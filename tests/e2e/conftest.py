@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from driftloop.platform.settings import KafkaSettings, ServiceSettings
-from driftloop.platform.testing import free_port, free_port_offset
+from driftloop.platform.testing import broker_kind, free_port, free_port_offset
 from driftloop_cli.supervisor import Platform
 
 SPEC = Path(__file__).parent / "loop-spec.yaml"
@@ -17,7 +17,7 @@ async def platform(tmp_path) -> AsyncIterator[Platform]:
     settings = ServiceSettings(
         data_dir=tmp_path / "var",
         port_offset=free_port_offset(),
-        kafka=KafkaSettings(embedded_port=free_port()),
+        kafka=KafkaSettings(embedded=broker_kind(), embedded_port=free_port()),
     )
     running = Platform(settings, SPEC, settings.data_dir)
     try:

@@ -96,7 +96,7 @@ def test_down_from_another_terminal_stops_a_running_platform(tmp_path):
     assert not state.exists()
 
 
-def test_a_service_that_cannot_start_is_reported_with_its_log_tail(tmp_path):
+def test_a_taken_port_is_named_with_the_setting_that_moves_it(tmp_path):
     env = _env(tmp_path)
     port = SERVICES["registry"].grpc_port + int(env["DRIFTLOOP_PORT_OFFSET"])
     with socket.socket() as squatter:
@@ -106,8 +106,22 @@ def test_a_service_that_cannot_start_is_reported_with_its_log_tail(tmp_path):
             [*CLI, "up", "--only", "registry"], env=env, capture_output=True, text=True, timeout=120
         )
     assert done.returncode == 1
+    assert f"registry: gRPC port {port} already in use" in done.stderr
+    assert "DRIFTLOOP_PORT_OFFSET" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_service_that_cannot_start_is_reported_with_its_exit_code_and_log_tail(tmp_path):
+    env = _env(tmp_path, DRIFTLOOP_VET_CONCURRENCY="none")
+    done = subprocess.run(
+        [*CLI, "up", "--only", "registry"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1
     assert "registry exited with code 1 while starting" in done.stderr
     assert "last lines of" in done.stderr
+    # The log tail is the service's own explanation.
+    assert "DRIFTLOOP_VET_CONCURRENCY" in done.stderr
+    assert "\x1b[" not in done.stderr
 
 
 def test_a_bad_setting_fails_the_service_at_start_naming_the_variable(tmp_path):

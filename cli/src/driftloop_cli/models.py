@@ -6,47 +6,43 @@ token and a fresh request id as the causing event id."""
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any
 
-import grpc
 import typer
-from google.protobuf.json_format import MessageToDict
-from google.protobuf.timestamp_pb2 import Timestamp
-from rich.console import Console
-from rich.table import Table
 
-from driftloop.platform.envelope import new_id
-from driftloop.platform.settings import ServiceSettings, SettingsError, load_settings
-from driftloop.registry.v1 import registry_service_pb2 as pb
-from driftloop.registry.v1 import registry_service_pb2_grpc
+from driftloop_cli import discovery
+from driftloop_cli.discovery import DataDir
+from driftloop_cli.ui import JsonFlag as Json
+from driftloop_cli.ui import err as console
+from driftloop_cli.ui import fail, print_json, print_table, version_word
 
 models_app = typer.Typer(help="Model versions and aliases in the registry.", no_args_is_help=True)
-console = Console(stderr=True)
 
-
-def _out() -> Console:
-    # Made per command, so that the terminal width (COLUMNS) is read when it runs.
-    return Console()
-
-
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Address = Annotated[
-    str | None, typer.Option(help="host:port of the registry (default: from settings).")
+    str | None,
+    typer.Option(help="host:port of the registry (default: the running platform's registry)."),
 ]
 CHUNK = 1024 * 1024
 
 
+def _pb() -> ModuleType:
+    from driftloop.registry.v1 import registry_service_pb2
+
+    return registry_service_pb2
+
+
 class _Client:
-    def __init__(self, address: str | None) -> None:
-        try:
-            settings = load_settings(ServiceSettings)
-        except SettingsError as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+    def __init__(self, address: str | None, data_dir: Path | None = None) -> None:
+        import grpc
+
+        from driftloop.platform.envelope import new_id
+        from driftloop.registry.v1 import registry_service_pb2_grpc
+
+        settings = discovery.find(data_dir).settings
         self.address = address or settings.address_of("registry")
         token = settings.grpc.auth_token.get_secret_value()
         self.request_id = new_id()
@@ -59,16 +55,24 @@ class _Client:
         self.stub = registry_service_pb2_grpc.RegistryServiceStub(self.channel)
 
     def call(self, method: str, request: Any, *, write: bool = False) -> Any:
+        import grpc
+
         try:
             return getattr(self.stub, method)(
                 request, timeout=60, metadata=self.write_md if write else ()
             )
         except grpc.RpcError as exc:
-            console.print(f"[red]{method} failed: {exc.code().name}: {exc.details()}[/red]")
-            raise typer.Exit(1) from None
+            if exc.code() == grpc.StatusCode.UNAVAILABLE:
+                fail(
+                    f"no registry answers at {self.address}; is driftloop running? "
+                    "(`driftloop status`, or --address / --data-dir)"
+                )
+            fail(f"{method} failed: {exc.code().name}: {exc.details()}")
 
 
 def _dump(message: Any) -> dict[str, Any]:
+    from google.protobuf.json_format import MessageToDict
+
     return MessageToDict(message, preserving_proto_field_name=True)
 
 
@@ -77,24 +81,28 @@ def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
     for item in items or ():
         key, sep, value = item.partition("=")
         if not sep or not key:
-            console.print(f"[red]--{what} {item!r}: expected KEY=VALUE[/red]")
-            raise typer.Exit(2)
+            fail(f"--{what} {item!r}: expected KEY=VALUE", 2)
         out_[key] = value
     return out_
 
 
 @models_app.command("list")
-def list_models(as_json: Json = False, address: Address = None) -> None:
+def list_models(as_json: Json = False, address: Address = None, data_dir: DataDir = None) -> None:
     """Every model with its latest version and aliases."""
-    reply = _Client(address).call("ListModels", pb.ListModelsRequest())
+    pb = _pb()
+    reply = _Client(address, data_dir).call("ListModels", pb.ListModelsRequest())
     if as_json:
-        _out().print_json(json.dumps([_dump(m) for m in reply.models]))
+        print_json([_dump(m) for m in reply.models])
         return
-    table = Table("model", "latest", "aliases")
-    for m in reply.models:
-        aliases = ", ".join(f"{a}={v}" for a, v in sorted(m.aliases.items()))
-        table.add_row(m.name, str(m.latest_version), aliases)
-    _out().print(table)
+    rows = [
+        (
+            m.name,
+            version_word(m.latest_version),
+            ", ".join(f"{a} → {version_word(v)}" for a, v in sorted(m.aliases.items())),
+        )
+        for m in reply.models
+    ]
+    print_table(("model", "latest", "aliases"), rows)
 
 
 @models_app.command()
@@ -104,9 +112,11 @@ def show(
     alias: Annotated[str, typer.Option(help="Alias to resolve.")] = "",
     as_json: Json = False,
     address: Address = None,
+    data_dir: DataDir = None,
 ) -> None:
     """One version (by --version or --alias), or every version of MODEL."""
-    client = _Client(address)
+    pb = _pb()
+    client = _Client(address, data_dir)
     if version or alias:
         request = pb.GetModelVersionRequest(model=model)
         if version:
@@ -119,13 +129,12 @@ def show(
             client.call("ListModelVersions", pb.ListModelVersionsRequest(model=model)).versions
         )
     if as_json:
-        _out().print_json(json.dumps([_dump(v) for v in versions]))
+        print_json([_dump(v) for v in versions])
         return
-    table = Table("version", "aliases", "created", "sha256", "inputs", "metrics", "tags", "run")
-    for v in versions:
-        table.add_row(
-            str(v.version),
-            ", ".join(v.aliases),
+    rows = [
+        (
+            version_word(v.version),
+            ", ".join(v.aliases) or "-",
             v.created_at.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M:%S"),
             v.artifact_sha256[:12],
             " ".join(f"{t.name}:{t.datatype}{list(t.shape)}" for t in v.signature.inputs),
@@ -133,7 +142,10 @@ def show(
             " ".join(f"{k}={x}" for k, x in sorted(v.tags.items())),
             v.run_id,
         )
-    _out().print(table)
+        for v in versions
+    ]
+    columns = ("version", "aliases", "created (UTC)", "sha256", "inputs", "metrics", "tags", "run")
+    print_table(columns, rows, title=f"{model} versions")
 
 
 @models_app.command()
@@ -149,17 +161,18 @@ def register(
     description: Annotated[str, typer.Option(help="Free text.")] = "",
     as_json: Json = False,
     address: Address = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Upload FILE as a new version of MODEL; the registry vets it first."""
+    pb = _pb()
     metrics: dict[str, float] = {}
     for key, value in _pairs(metric, "metric").items():
         try:
             metrics[key] = float(value)
         except ValueError:
-            console.print(f"[red]--metric {key}={value}: not a number[/red]")
-            raise typer.Exit(2) from None
+            fail(f"--metric {key}={value}: not a number", 2)
     data = file.read_bytes()
-    client = _Client(address)
+    client = _Client(address, data_dir)
     metadata = pb.RegisterModelVersionMetadata(
         model=model,
         metrics=metrics,
@@ -173,30 +186,27 @@ def register(
         caused_by_event_id=client.request_id,
     )
 
-    def requests() -> Iterator[pb.RegisterModelVersionRequest]:
+    def requests() -> Iterator[Any]:
         yield pb.RegisterModelVersionRequest(metadata=metadata)
         for start in range(0, len(data), CHUNK):
             yield pb.RegisterModelVersionRequest(chunk=data[start : start + CHUNK])
 
     version = client.call("RegisterModelVersion", requests(), write=True)
     if as_json:
-        _out().print_json(json.dumps(_dump(version)))
+        print_json(_dump(version))
         return
-    _out().print(
-        f"[green]registered {model} version {version.version}[/green] ({version.artifact_sha256})"
-    )
+    print(f"registered {model} version {version.version} (sha256 {version.artifact_sha256})")
 
 
 def _aliases(client: _Client, model: str) -> dict[str, int]:
-    for m in client.call("ListModels", pb.ListModelsRequest()).models:
+    for m in client.call("ListModels", _pb().ListModelsRequest()).models:
         if m.name == model:
             return dict(m.aliases)
-    console.print(f"[red]model {model!r} is not registered[/red]")
-    raise typer.Exit(1)
+    fail(f"model {model!r} is not registered")
 
 
 def _set(client: _Client, model: str, alias: str, version: int, expected: int, why: str) -> Any:
-    request = pb.SetAliasRequest(
+    request = _pb().SetAliasRequest(
         model=model,
         alias=alias,
         version=version,
@@ -214,11 +224,12 @@ def promote(
     reason: Annotated[str, typer.Option(help="Why (kept in the alias history).")] = "",
     as_json: Json = False,
     address: Address = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Make VERSION the champion (compare-and-set on the current champion).
 
     The old champion becomes `archived`; `candidate` is dropped if it was VERSION."""
-    client = _Client(address)
+    client = _Client(address, data_dir)
     current = _aliases(client, model)
     old = current.get("champion", 0)
     why = reason or "promoted with the CLI"
@@ -233,7 +244,7 @@ def promote(
         changes.append(
             client.call(
                 "DeleteAlias",
-                pb.DeleteAliasRequest(
+                _pb().DeleteAliasRequest(
                     model=model,
                     alias="candidate",
                     expected_version=version,
@@ -253,11 +264,12 @@ def rollback(
     reason: Annotated[str, typer.Option(help="Why (kept in the alias history).")] = "",
     as_json: Json = False,
     address: Address = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Point the champion back at the archived version (or --to N).
 
     The version rolled back from becomes `archived`."""
-    client = _Client(address)
+    client = _Client(address, data_dir)
     current = _aliases(client, model)
     target = to or current.get("archived", 0)
     old = current.get("champion", 0)
@@ -280,41 +292,45 @@ def history(
     ] = None,
     as_json: Json = False,
     address: Address = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Every alias change of MODEL with its reason and cause, oldest first."""
-    request = pb.GetAliasHistoryRequest(model=model, alias=alias)
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    request = _pb().GetAliasHistoryRequest(model=model, alias=alias)
     if at is not None:
         ts = Timestamp()
         ts.FromDatetime(at if at.tzinfo else at.replace(tzinfo=UTC))
         request.at.CopyFrom(ts)
-    reply = _Client(address).call("GetAliasHistory", request)
+    reply = _Client(address, data_dir).call("GetAliasHistory", request)
     if as_json:
         body: dict[str, Any] = {"entries": [_dump(e) for e in reply.entries]}
         if reply.HasField("at_entry"):
             body["at_entry"] = _dump(reply.at_entry)
-        _out().print_json(json.dumps(body))
+        print_json(body)
         return
     if at is not None:
         if reply.HasField("at_entry"):
-            _out().print(f"{alias} at {at.isoformat()}: version {reply.at_entry.version}")
+            print(f"{alias} at {at.isoformat()}: {version_word(reply.at_entry.version)}")
         else:
-            _out().print(f"{alias} was not set at {at.isoformat()}")
+            print(f"{alias} was not set at {at.isoformat()}")
     _print_changes(list(reply.entries), False)
 
 
 def _print_changes(entries: list[Any], as_json: bool) -> None:
     if as_json:
-        _out().print_json(json.dumps([_dump(e) for e in entries]))
+        print_json([_dump(e) for e in entries])
         return
-    table = Table("#", "when (UTC)", "alias", "from", "to", "reason", "caused by")
-    for e in entries:
-        table.add_row(
+    rows = [
+        (
             str(e.sequence),
             e.changed_at.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M:%S"),
             e.alias,
-            str(e.previous_version or "-"),
-            str(e.version or "deleted"),
+            version_word(e.previous_version),
+            version_word(e.version) if e.version else "deleted",
             e.reason,
             e.caused_by_event_id,
         )
-    _out().print(table)
+        for e in entries
+    ]
+    print_table(("#", "when (UTC)", "alias", "from", "to", "reason", "caused by"), rows)

@@ -1,5 +1,6 @@
-"""The run-state file that `driftloop up` writes, so that `status` and `down`
-(from another terminal) know the ports and process ids."""
+"""The run-state file that `driftloop up` (or a `driftloop demo` that started
+its own platform) writes, so that every other command, in any terminal, finds
+the running platform: its Kafka, port offset and process ids."""
 
 from __future__ import annotations
 
@@ -38,3 +39,18 @@ class RunState:
     @classmethod
     def clear(cls, data_dir: Path) -> None:
         cls.path(data_dir).unlink(missing_ok=True)
+
+    def running(self) -> bool:
+        """Whether the process that wrote this file still runs."""
+        return alive(self.up_pid)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:  # an exited process its parent has not reaped yet is not running
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True

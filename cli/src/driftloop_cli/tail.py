@@ -8,11 +8,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka.errors import KafkaError
 from google.protobuf.json_format import MessageToDict
 
 from driftloop.platform.bus import aiokafka_options
 from driftloop.platform.envelope import message_class
 from driftloop.platform.settings import KafkaSettings
+
+
+class BrokerUnreachable(RuntimeError):
+    """No Kafka broker answered at the configured address."""
 
 
 def render(record: ConsumerRecord) -> dict[str, Any]:
@@ -46,7 +51,13 @@ async def tail(
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",
     )
-    await consumer.start()
+    try:
+        await consumer.start()
+    except (KafkaError, OSError) as exc:
+        await consumer.stop()
+        raise BrokerUnreachable(
+            f"no Kafka broker answers at {settings.servers} ({type(exc).__name__})"
+        ) from None
     try:
         while True:
             batch = await consumer.getmany(

@@ -52,6 +52,9 @@ class FakeLog:
         self.records: dict[int, list[Record]] = {}
         self.replays: list[tuple[int, int | None, int]] = []
 
+    async def end_offset(self, partition: int) -> int:
+        return len(self.records.get(partition, []))
+
     async def replay(
         self, partition: int, start: int | None, end: int
     ) -> AsyncIterator[tuple[int, Record | None]]:

@@ -68,13 +68,13 @@ def write_spec(path, *names: str):
 def start_ingestion(kafka, data_dir, spec_path, **env: str):
     """Run the ingestion service as a real process on free ports; returns it
     and its gRPC address once it reports SERVING."""
-    from driftloop.platform.testing import ServiceProcess, free_port, unique
+    from driftloop.platform.testing import ServiceProcess, free_port, kafka_env, unique
 
     grpc_port, metrics_port = free_port(), free_port()
     proc = ServiceProcess(
         "driftloop_ingestion",
         {
-            "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+            **kafka_env(kafka),
             "DRIFTLOOP_GRPC_PORT": str(grpc_port),
             "DRIFTLOOP_METRICS_PORT": str(metrics_port),
             "DRIFTLOOP_DATA_DIR": str(data_dir),

@@ -24,7 +24,14 @@ from driftloop.platform import topics
 from driftloop.platform.bus import aiokafka_options
 from driftloop.platform.envelope import headers_for, message_class, new_meta
 from driftloop.platform.grpc_client import channel
-from driftloop.platform.testing import ServiceProcess, free_port, read_from, unique, wait_for
+from driftloop.platform.testing import (
+    ServiceProcess,
+    free_port,
+    kafka_env,
+    read_from,
+    unique,
+    wait_for,
+)
 from driftloop.registry.v1.events_pb2 import AliasChanged
 from driftloop.registry.v1.model_pb2 import ModelVersion
 from driftloop.serving.v1.events_pb2 import PredictionMade
@@ -64,7 +71,7 @@ class Platform:
         self.port = free_port()
         (tmp_path / "spec.yaml").write_text(spec)
         self.env = {
-            "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+            **kafka_env(kafka),
             "DRIFTLOOP_GRPC_PORT": str(self.port),
             "DRIFTLOOP_METRICS_ENABLED": "false",
             "DRIFTLOOP_DATA_DIR": str(tmp_path / "data"),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import pickle
 import uuid
 import zipfile
@@ -41,9 +40,6 @@ from driftloop_registry.service.outbox import OutboxRelay
 from driftloop_registry.service.ports import PendingEvent
 from driftloop_registry.service.registry import Limits, Registry
 
-POSTGRES_URL = os.environ.get(
-    "DRIFTLOOP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 MAX_ARTIFACT = 256 * 1024
 
 
@@ -77,6 +73,14 @@ def classifier_model(width: int = 3) -> bytes:
     ]
     axes = helper.make_tensor("axes", TensorProto.INT64, [1], [1])
     graph = helper.make_graph(nodes, "clf", [x], [label, probs], [w, axes])
+    return _serialize(graph)
+
+
+def identity_model(elem_type: int) -> bytes:
+    """input [-1, 3] of ``elem_type`` (a TensorProto data type) -> output, the same."""
+    x = helper.make_tensor_value_info("input", elem_type, [None, 3])
+    y = helper.make_tensor_value_info("output", elem_type, [None, 3])
+    graph = helper.make_graph([helper.make_node("Identity", ["input"], ["output"])], "id", [x], [y])
     return _serialize(graph)
 
 
@@ -145,6 +149,7 @@ BAD_ARTIFACTS: dict[str, tuple[bytes, int, str]] = {
     "huge_allocation": (huge_allocation_model(), 0, "trial inference"),
     "wrong_width": (linear_model(width=4), 5, "width 4"),
     "dynamic_width": (linear_model(width=4, dynamic_width=True), 4, "dynamic"),
+    "string_input": (identity_model(TensorProto.STRING), 0, "BYTES, which serving cannot"),
 }
 
 
@@ -213,14 +218,14 @@ def database(request, tmp_path) -> Callable[[], Database]:
         if request.param == "sqlite":
             db = SqliteDatabase(tmp_path / "registry.db")
         else:
-            db = PostgresDatabase(POSTGRES_URL, schema)
+            db = PostgresDatabase(request.getfixturevalue("postgres_url"), schema)
         made.append(db)
         return db
 
     make.backend = request.param  # type: ignore[attr-defined]
     yield make
     if request.param == "postgresql":
-        PostgresDatabase(POSTGRES_URL, schema).drop_schema()
+        PostgresDatabase(request.getfixturevalue("postgres_url"), schema).drop_schema()
     for db in made:
         db.close()
 

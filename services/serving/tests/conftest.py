@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import grpc
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 from driftloop.common.v1 import common_pb2
+from driftloop.feature.v1 import feature_service_pb2, feature_service_pb2_grpc
 from driftloop.platform.errors import NotFound
 from driftloop.platform.grpc_client import channel
 from driftloop.platform.grpc_server import GrpcServer
@@ -21,6 +23,7 @@ from driftloop.platform.settings import GrpcSettings
 from driftloop.platform.testing import free_port
 from driftloop.registry.v1 import model_pb2, registry_service_pb2, registry_service_pb2_grpc
 from driftloop.serving.v1 import admin_service_pb2_grpc
+from driftloop_serving.adapters.features import GrpcFeatures
 from driftloop_serving.adapters.onnx_runner import OnnxLoader
 from driftloop_serving.adapters.registry import GrpcRegistry, version_info
 from driftloop_serving.domain.models import Catalog, VersionInfo
@@ -29,12 +32,14 @@ from driftloop_serving.domain.routing import Mode, Role, TrafficSplit
 from driftloop_serving.entrypoints.admin import AdminServicer
 from driftloop_serving.entrypoints.oip import InferenceServicer
 from driftloop_serving.service.admin import Admin
+from driftloop_serving.service.entities import EntityInputs
 from driftloop_serving.service.inference import Predictor
 from driftloop_serving.service.lifecycle import Lifecycle
 from driftloop_serving.service.predictions import PredictionSink
 from inference import grpc_predict_v2_pb2_grpc
 
 WIDTH = 20
+MAX_VECTOR_AGE_S = 60.0
 
 
 def lr_model(seed: int, width: int = WIDTH) -> bytes:
@@ -109,6 +114,7 @@ class FakeRegistry(registry_service_pb2_grpc.RegistryServiceServicer):
         data: bytes,
         *,
         feature_view: str = "",
+        feature_view_version: int = 0,
         sha256: str | None = None,
     ) -> model_pb2.ModelVersion:
         mv = model_pb2.ModelVersion(
@@ -117,6 +123,7 @@ class FakeRegistry(registry_service_pb2_grpc.RegistryServiceServicer):
             artifact_sha256=hashlib.sha256(data).hexdigest() if sha256 is None else sha256,
             artifact_size=len(data),
             feature_view=feature_view,
+            feature_view_version=feature_view_version,
             task=common_pb2.TASK_KIND_CLASSIFICATION,
         )
         self.versions[(model, version)] = mv
@@ -157,6 +164,41 @@ class FakeRegistry(registry_service_pb2_grpc.RegistryServiceServicer):
         )
 
 
+class FakeFeatures(feature_service_pb2_grpc.FeatureServiceServicer):
+    """The feature service's online lookup, in memory."""
+
+    def __init__(self) -> None:
+        self.view_versions: dict[str, int] = {}
+        self.names: dict[str, list[str]] = {}
+        # (view, entity) -> (values, record id, age in seconds)
+        self.vectors: dict[tuple[str, str], tuple[list[float], str, float]] = {}
+        self.lookups = 0
+
+    def put(self, view: str, entity: str, values: list[float], record_id: str, age_s=0.0):
+        self.view_versions.setdefault(view, 1)
+        self.names.setdefault(view, [f"f{i}" for i in range(len(values))])
+        self.vectors[(view, entity)] = (values, record_id, age_s)
+
+    async def GetOnlineFeatures(self, request, context):
+        self.lookups += 1
+        if request.view not in self.view_versions:
+            raise NotFound(f"view: no feature view {request.view!r}")
+        reply = feature_service_pb2.GetOnlineFeaturesResponse(
+            view=request.view,
+            view_version=self.view_versions[request.view],
+            feature_names=self.names[request.view],
+        )
+        for entity in request.entity_ids:
+            out = reply.vectors.add(entity_id=entity)
+            found = self.vectors.get((request.view, entity))
+            if found is not None:
+                out.found = True
+                out.values.extend(found[0])
+                out.record_id = found[1]
+                out.age.FromTimedelta(timedelta(seconds=found[2]))
+        return reply
+
+
 @dataclass
 class FakeLifecycleEvents:
     loaded_events: list[tuple[str, int, Role]] = field(default_factory=list)
@@ -174,6 +216,7 @@ class Harness:
     """Serving's use cases behind a real gRPC server, with a fake registry."""
 
     registry: FakeRegistry
+    features: FakeFeatures
     catalog: Catalog
     lifecycle: Lifecycle
     predictor: Predictor
@@ -192,7 +235,8 @@ class Harness:
         )
 
 
-async def start_registry() -> tuple[FakeRegistry, GrpcServer]:
+async def start_registry(features: FakeFeatures | None = None) -> tuple[FakeRegistry, GrpcServer]:
+    """A fake registry (and, given one, a fake feature service) on one real server."""
     fake = FakeRegistry()
     server = GrpcServer(GrpcSettings(port=free_port()), 0)
     server.add(
@@ -200,23 +244,37 @@ async def start_registry() -> tuple[FakeRegistry, GrpcServer]:
         fake,
         "driftloop.registry.v1.RegistryService",
     )
+    if features is not None:
+        server.add(
+            feature_service_pb2_grpc.add_FeatureServiceServicer_to_server,
+            features,
+            "driftloop.feature.v1.FeatureService",
+        )
     await server.start()
     return fake, server
 
 
 @pytest.fixture
 async def harness() -> AsyncIterator[Harness]:
-    fake, registry_server = await start_registry()
+    features = FakeFeatures()
+    fake, registry_server = await start_registry(features)
     registry_channel = channel(f"127.0.0.1:{registry_server.port}")
     catalog = Catalog(TrafficSplit(share=0.1, mode=Mode.CANARY))
     published: list[Scored] = []
 
-    async def publish(batch: list[Scored]) -> None:
+    async def publish(batch: list[Scored]) -> int:
         published.extend(batch)
+        return 0
 
     sink = PredictionSink(publish, batch_size=100)
     sink_task = asyncio.create_task(sink.run())
-    predictor = Predictor(catalog, sink, max_rows=1000, offload_rows=64)
+    predictor = Predictor(
+        catalog,
+        sink,
+        max_rows=1000,
+        offload_rows=64,
+        entities=EntityInputs(GrpcFeatures(registry_channel), max_age_s=MAX_VECTOR_AGE_S),
+    )
     events = FakeLifecycleEvents()
     lifecycle = Lifecycle(catalog, GrpcRegistry(registry_channel), OnnxLoader(1, 1), events)
     server = GrpcServer(GrpcSettings(port=free_port(), auth_token="secret"), 0)
@@ -236,6 +294,7 @@ async def harness() -> AsyncIterator[Harness]:
     try:
         yield Harness(
             fake,
+            features,
             catalog,
             lifecycle,
             predictor,
@@ -252,6 +311,18 @@ async def harness() -> AsyncIterator[Harness]:
         await server.stop()
         await registry_server.stop()
         await registry_channel.close()
+
+
+@pytest.fixture
+async def fake_upstream() -> AsyncIterator[tuple[FakeRegistry, FakeFeatures, str]]:
+    """A fake registry and a fake feature service on one real gRPC port:
+    (registry, features, address)."""
+    features = FakeFeatures()
+    fake, server = await start_registry(features)
+    try:
+        yield fake, features, f"127.0.0.1:{server.port}"
+    finally:
+        await server.stop()
 
 
 @pytest.fixture

@@ -89,6 +89,11 @@ class FakeRegistry(registry_service_pb2_grpc.RegistryServiceServicer):
             await context.abort(grpc.StatusCode.NOT_FOUND, "no such version")
         return self.versions[(request.model, version)]
 
+    async def ListModelVersions(self, request, context):
+        return registry_service_pb2.ListModelVersionsResponse(
+            versions=[v for (m, _), v in sorted(self.versions.items()) if m == request.model]
+        )
+
     async def SetAlias(self, request, context):
         self.alias_requests.append(request)
         current = self.aliases.get((request.model, request.alias), 0)

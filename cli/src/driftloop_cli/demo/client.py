@@ -1,5 +1,6 @@
 """What the demo does to the platform, through its public APIs only: ingest
-records (gRPC), look up online features, predict (OIP v2), submit labels,
+records (gRPC), look up online features, predict by entity in one OIP v2
+call (serving reads the entity's vector itself), submit labels,
 and — in the bad-candidate mode — register a model as ops would."""
 
 from __future__ import annotations
@@ -85,13 +86,11 @@ class PlatformClient:
         )
         return {v.entity_id: v for v in reply.vectors if v.found}
 
-    async def predict(
-        self, model: str, record_id: str, entity_id: str, values: list[float]
-    ) -> Answer:
+    async def predict(self, model: str, record_id: str, entity_id: str) -> Answer:
+        """One call: serving reads the entity's newest vector from the online
+        store itself (no input tensor), scores it and answers."""
         request = oip.ModelInferRequest(model_name=model, id=record_id)
         request.parameters["entity_id"].string_param = entity_id
-        tensor = request.inputs.add(name="input", datatype="FP32", shape=[1, len(values)])
-        tensor.contents.fp32_contents.extend(values)
         reply = await self.inference.ModelInfer(request)
         label = _first_label(reply)
         role = reply.parameters["role"].string_param if "role" in reply.parameters else ""
@@ -105,14 +104,20 @@ class PlatformClient:
 
     async def register_bad_candidate(self, model: str, width: int, reason: str) -> int:
         """Register a model that always answers class 0 and make it the
-        candidate, as an ops user deploying a broken model would."""
+        candidate, as an ops user deploying a broken model would (on the
+        champion's feature view, so that entity-keyed requests reach it)."""
         artifact = constant_model(width)
+        champion = await self.registry.GetModelVersion(
+            reg.GetModelVersionRequest(model=model, alias="champion")
+        )
 
         async def parts():
             yield reg.RegisterModelVersionRequest(
                 metadata=reg.RegisterModelVersionMetadata(
                     model=model,
                     feature_width=width,
+                    feature_view=champion.feature_view,
+                    feature_view_version=champion.feature_view_version,
                     description="demo: a deliberately bad candidate (always class 0)",
                     tags={"demo": "bad-candidate"},
                     expected_sha256=hashlib.sha256(artifact).hexdigest(),

@@ -5,24 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console, Group
-from rich.live import Live
-from rich.table import Table
-from rich.text import Text
 
-from driftloop.platform.settings import ServiceSettings
-from driftloop_cli.demo.report import write_report
-from driftloop_cli.demo.run import DemoConfig, DemoRun, run_demo, summary
-from driftloop_cli.demo.stream import DriftKind
-from driftloop_cli.health import check_all
-from driftloop_cli.state import RunState
-from driftloop_cli.supervisor import Platform, StartError
+from driftloop_cli import discovery
+from driftloop_cli.discovery import DataDir
+from driftloop_cli.ui import err as console
+from driftloop_cli.ui import escape, print_table
 
-console = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Group
+
+    from driftloop_cli.demo.run import DemoConfig, DemoRun
 
 
 def demo(
@@ -44,78 +41,94 @@ def demo(
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
     spec: Annotated[Path | None, typer.Option(help="Spec for a platform started here.")] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Run the closed-loop demo: stream a drifting dataset through ingestion,
     predict each record over OIP v2 once its vector is online, send labels
     late, and watch the platform train, detect drift, retrain, canary and
-    promote (or roll back).
+    promote (or roll back). Writes an HTML report; prints the summary on stdout.
 
-    Starts the embedded platform first unless `driftloop up` is running."""
+    Uses the platform `driftloop up` runs (found through the data directory),
+    else starts the embedded platform for the length of the demo."""
     if drift not in ("abrupt", "gradual", "recurring", "none"):
         raise typer.BadParameter("drift must be abrupt, gradual, recurring or none")
-    from driftloop_cli.app import DEMO_SPEC, _settings
+    from driftloop_cli.commands.up import DEMO_SPEC
+    from driftloop_cli.demo.run import DemoConfig
 
-    settings = _settings()
+    found = discovery.find(data_dir)
     config = DemoConfig(
         duration_s=duration,
         rate=rate,
         seed=seed,
-        drift=_kind(drift),
+        drift=drift,  # type: ignore[arg-type]
         drift_at=drift_at,
         label_delay_s=label_delay,
         bad_candidate=bad_candidate,
         stop_after_loop_s=stop_after_loop,
     )
-    code = asyncio.run(_main(settings, config, spec or DEMO_SPEC, report, json_output))
+    code = asyncio.run(_main(found, config, spec or DEMO_SPEC, report, json_output))
     raise typer.Exit(code)
 
 
-def _kind(value: str) -> DriftKind:
-    return value  # type: ignore[return-value]
-
-
 async def _main(
-    settings: ServiceSettings, config: DemoConfig, spec: Path, report: Path, json_output: bool
+    found: discovery.Found, config: DemoConfig, spec: Path, report: Path, json_output: bool
 ) -> int:
-    state = RunState.read(settings.data_dir)
-    offset = state.port_offset if state else settings.port_offset
-    health = await check_all(offset)
+    from rich.live import Live
+
+    from driftloop_cli.demo.report import write_report
+    from driftloop_cli.demo.run import run_demo, summary
+    from driftloop_cli.health import check_all
+    from driftloop_cli.supervisor import Platform, StartError
+
+    settings = found.settings
+    health = await check_all(settings.port_offset)
     platform: Platform | None = None
     if not all(v["status"] == "SERVING" for v in health.values()):
+        if found.state is not None:
+            console.print(
+                f"[red]the platform of `driftloop up` (pid {found.state.up_pid}) is not "
+                "healthy; `driftloop status` shows which service[/red]"
+            )
+            return 1
         platform = Platform(settings, spec, settings.data_dir)
         try:
             with console.status("starting driftloop…"):
                 await platform.start(progress=lambda m: console.print(f"  [green]✓[/green] {m}"))
         except StartError as exc:
-            console.print(f"[red]✗ {exc}[/red]")
+            console.print(f"[red]✗ {escape(str(exc))}[/red]")
             await platform.stop()
             return 1
-    run_settings = settings.model_copy(update={"port_offset": offset})
+        platform.write_state(os.getpid())
     try:
         if json_output:
-            run = await run_demo(config, settings.kafka, run_settings.address_of)
+            run = await run_demo(config, settings.kafka, settings.address_of)
         else:
             with Live(console=console, refresh_per_second=4) as live:
                 run = await run_demo(
                     config,
                     settings.kafka,
-                    run_settings.address_of,
+                    settings.address_of,
                     on_tick=lambda r: live.update(_view(r)),
                 )
     finally:
         if platform is not None:
             with console.status("stopping driftloop…"):
                 await platform.stop()
+            platform.clear_state()
     result = summary(run)
     path = write_report(run, result, report)
     if json_output:
-        print(json.dumps({k: v for k, v in result.items()}, default=str))
+        print(json.dumps(result, default=str))
     else:
         _print_summary(result, path)
     return 0
 
 
 def _view(run: DemoRun) -> Group:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     c = run.counters
     elapsed = max(run.now(), 1e-6)
     acc = run.rolling_accuracy()
@@ -149,9 +162,7 @@ def _view(run: DemoRun) -> Group:
 def _print_summary(result: dict[str, Any], path: Path) -> None:
     t = result["timings_s"]
     a = result["accuracy"]
-    table = Table(title="driftloop demo summary")
-    table.add_column("")
-    table.add_column("value")
+    rows = []
     for key, value in [
         ("drift onset at", t["drift_onset_at"]),
         ("onset → detection", t["onset_to_detection"]),
@@ -168,6 +179,5 @@ def _print_summary(result: dict[str, Any], path: Path) -> None:
             f"{result['counts']['predicted']} / {result['counts']['prediction_failures']}",
         ),
     ]:
-        table.add_row(key, "-" if value is None else str(value))
-    console.print(table)
-    console.print(f"report: {path}")
+        rows.append((key, "-" if value is None else str(value)))
+    print_table(("", "value"), rows, title="driftloop demo summary", caption=f"report: {path}")

@@ -276,9 +276,7 @@ async def _predict(
             run.counters.gave_up += 1
             return
         try:
-            answer = await client.predict(
-                config.model, rec.record_id, rec.customer_id, list(vector.values)
-            )
+            answer = await client.predict(config.model, rec.record_id, rec.customer_id)
         except grpc.aio.AioRpcError as exc:
             # Until serving has loaded a first model, "no model" is expected.
             if run.timeline.first("ModelLoaded") is None and exc.code() in (

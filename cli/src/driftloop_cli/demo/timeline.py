@@ -40,7 +40,8 @@ class LoopEvent:
                 return f"{self.type} run {b.get('run_id', '')[:8]} ({b.get('trigger', 'started')})"
             case "TrainingCompleted":
                 gate = "passed" if b.get("gate_passed") else "failed"
-                return f"training completed: v{b.get('version', '?')}, gate {gate}"
+                how = ", reused without training" if b.get("reused") else ""
+                return f"training completed: v{b.get('version', '?')}{how}, gate {gate}"
             case "TrainingFailed":
                 return f"training failed: {b.get('reason', '')[:60]}"
             case "ModelVersionRegistered":

@@ -13,7 +13,8 @@ def test_sections_load_from_prefixed_environment(monkeypatch):
     s = load_settings(ServiceSettings)
 
     assert s.kafka.servers == "kafka-1:9092,kafka-2:9092"
-    assert not s.kafka.embedded
+    assert not s.kafka.own_broker
+    assert s.kafka.idempotent  # an existing cluster is Apache Kafka
     assert s.kafka.sasl_username == "svc"
     assert s.grpc.port == 6000
     assert str(s.data_dir) == "/srv/driftloop"
@@ -26,9 +27,36 @@ def test_defaults_run_embedded(monkeypatch):
         if name.startswith("DRIFTLOOP_"):
             monkeypatch.delenv(name)
     s = load_settings(ServiceSettings)
-    assert s.kafka.embedded
+    assert s.kafka.own_broker
+    assert s.kafka.embedded == "tansu"
     assert s.kafka.servers == "127.0.0.1:19092"
-    assert s.kafka.idempotence is False
+    assert s.kafka.idempotence == "auto"
+    assert not s.kafka.idempotent  # Tansu has no idempotent producer
+
+
+@pytest.mark.parametrize(
+    ("env", "idempotent"),
+    [
+        ({"DRIFTLOOP_KAFKA_EMBEDDED": "kafka"}, True),
+        ({"DRIFTLOOP_KAFKA_EMBEDDED": "kafka", "DRIFTLOOP_KAFKA_IDEMPOTENCE": "off"}, False),
+        ({"DRIFTLOOP_KAFKA_IDEMPOTENCE": "on"}, True),
+        ({"DRIFTLOOP_KAFKA_BOOTSTRAP": "k:9092", "DRIFTLOOP_KAFKA_IDEMPOTENCE": "false"}, False),
+        ({"DRIFTLOOP_KAFKA_BOOTSTRAP": "k:9092", "DRIFTLOOP_KAFKA_IDEMPOTENCE": "true"}, True),
+    ],
+)
+def test_idempotence_resolves_by_broker(monkeypatch, env, idempotent):
+    for name in list(__import__("os").environ):
+        if name.startswith("DRIFTLOOP_"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings(ServiceSettings).kafka.idempotent is idempotent
+
+
+def test_unknown_embedded_broker_is_named(monkeypatch):
+    monkeypatch.setenv("DRIFTLOOP_KAFKA_EMBEDDED", "redpanda")
+    with pytest.raises(SettingsError, match="DRIFTLOOP_KAFKA_EMBEDDED"):
+        load_settings(ServiceSettings)
 
 
 def test_port_offset_moves_peer_addresses(monkeypatch):

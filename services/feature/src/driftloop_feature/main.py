@@ -63,13 +63,17 @@ def build() -> ServiceRuntime:
         "driftloop.feature.v1.FeatureService",
     )
 
+    async def start() -> None:
+        processor.log_id = runtime.bus.cluster_id
+        await publisher.start()
+
     async def stop() -> None:
         processor.checkpoint()
         checkpoints.close()
         await store.close()
         await publisher.stop()
 
-    runtime.on_start(publisher.start)
+    runtime.on_start(start)
     runtime.on_stop(stop)
     log.info("feature.views", views=[f"{v.name}@v{v.version} width={v.width}" for v in views])
     return runtime

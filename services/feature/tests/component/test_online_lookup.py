@@ -26,8 +26,6 @@ from driftloop_feature.service.ports import OnlineEntry, OnlineStore
 
 from ..helpers import record, views
 
-REDIS = "redis://127.0.0.1:6379/0"
-
 
 @pytest.fixture(params=["memory", "redis", "redis-cached"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[OnlineStore]:
@@ -35,7 +33,8 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[OnlineStore]:
         yield InMemoryOnlineStore()
         return
     cached = request.param == "redis-cached"
-    async with redis_store(f"{unique('test-feature')}:", cached) as s:
+    url = request.getfixturevalue("redis_url")
+    async with redis_store(url, f"{unique('test-feature')}:", cached) as s:
         yield s
 
 
@@ -43,8 +42,8 @@ class redis_store:
     """A Redis store (its near cache running and active when ``cached``);
     its keys are deleted afterwards."""
 
-    def __init__(self, prefix: str, cached: bool) -> None:
-        self.store = RedisOnlineStore(REDIS, prefix, cache_entries=1000 if cached else 0)
+    def __init__(self, url: str, prefix: str, cached: bool) -> None:
+        self.store = RedisOnlineStore(url, prefix, cache_entries=1000 if cached else 0)
         self.task: asyncio.Task | None = None
 
     async def __aenter__(self) -> RedisOnlineStore:
@@ -157,8 +156,8 @@ async def until_alice_is(store: RedisOnlineStore, record_id: str) -> None:
     await wait_for(newest, timeout_s=5, interval_s=0.01)
 
 
-async def test_near_cache_answers_repeated_lookups_without_redis() -> None:
-    async with redis_store(f"{unique('test-feature')}:", cached=True) as s:
+async def test_near_cache_answers_repeated_lookups_without_redis(redis_url: str) -> None:
+    async with redis_store(redis_url, f"{unique('test-feature')}:", cached=True) as s:
         [vector] = await put(s, record("a1", "alice", 100.0, x=1.0))
         assert s.cache is not None
         for _ in range(3):
@@ -167,9 +166,12 @@ async def test_near_cache_answers_repeated_lookups_without_redis() -> None:
         assert (s.cache.misses, s.cache.hits) == (1, 2)
 
 
-async def test_near_cache_sees_a_change_made_by_another_replica() -> None:
+async def test_near_cache_sees_a_change_made_by_another_replica(redis_url: str) -> None:
     prefix = f"{unique('test-feature')}:"
-    async with redis_store(prefix, cached=True) as mine, redis_store(prefix, False) as other:
+    async with (
+        redis_store(redis_url, prefix, cached=True) as mine,
+        redis_store(redis_url, prefix, False) as other,
+    ):
         await put(mine, record("a1", "alice", 100.0, x=1.0))
         await mine.get_many("v", 1, ["alice"])
         [cached] = await mine.get_many("v", 1, ["alice"])
@@ -180,15 +182,18 @@ async def test_near_cache_sees_a_change_made_by_another_replica() -> None:
         await until_alice_is(mine, "a2")
 
 
-async def test_near_cache_is_dropped_when_its_invalidations_are_lost() -> None:
+async def test_near_cache_is_dropped_when_its_invalidations_are_lost(redis_url: str) -> None:
     prefix = f"{unique('test-feature')}:"
-    async with redis_store(prefix, cached=True) as mine, redis_store(prefix, False) as other:
+    async with (
+        redis_store(redis_url, prefix, cached=True) as mine,
+        redis_store(redis_url, prefix, False) as other,
+    ):
         cache = mine.cache
         assert cache is not None
         await put(mine, record("a1", "alice", 100.0, x=1.0))
         await mine.get_many("v", 1, ["alice"])
         lost = cache._listener_id
-        admin = redis.Redis.from_url(REDIS)
+        admin = redis.Redis.from_url(redis_url)
         try:
             # Kill the invalidation connection: from then on nothing cached may be used.
             assert await admin.client_kill_filter(_id=lost) == 1
@@ -205,8 +210,8 @@ async def test_near_cache_is_dropped_when_its_invalidations_are_lost() -> None:
         await until_alice_is(mine, "a3")
 
 
-async def test_a_read_invalidated_while_in_flight_is_not_cached() -> None:
-    async with redis_store(f"{unique('test-feature')}:", cached=True) as s:
+async def test_a_read_invalidated_while_in_flight_is_not_cached(redis_url: str) -> None:
+    async with redis_store(redis_url, f"{unique('test-feature')}:", cached=True) as s:
         cache = s.cache
         assert cache is not None
         await put(s, record("a1", "alice", 100.0, x=1.0))

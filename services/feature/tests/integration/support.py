@@ -14,7 +14,7 @@ from driftloop.platform import topics
 from driftloop.platform.bus import aiokafka_options
 from driftloop.platform.envelope import headers_for, new_meta
 from driftloop.platform.settings import KafkaSettings
-from driftloop.platform.testing import ServiceProcess, free_port, read_from
+from driftloop.platform.testing import ServiceProcess, free_port, kafka_env, read_from
 
 SPEC = """
 streams:
@@ -58,7 +58,7 @@ def start_feature(
 ) -> tuple[ServiceProcess, str]:
     port = free_port()
     env = {
-        "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+        **kafka_env(kafka),
         "DRIFTLOOP_SPEC": str(spec),
         "DRIFTLOOP_DATA_DIR": str(data_dir),
         "DRIFTLOOP_GRPC_PORT": str(port),

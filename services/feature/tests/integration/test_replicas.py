@@ -70,13 +70,14 @@ async def test_two_replicas_split_partitions_and_produce_every_vector(
 
 @pytest.mark.parametrize("backend", ["memory", "redis"])
 async def test_online_lookup_returns_the_newest_vector_per_entity(
-    kafka, tmp_path: Path, backend: str
+    kafka, tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
     stream = unique("s").replace("-", "_")
     spec = write_spec(tmp_path / "spec.yaml", stream, ["v"])
     start = await end_offsets(kafka, topics.FEATURES.name)
     extra = {"DRIFTLOOP_FEATURE_ONLINE_STORE": backend}
     if backend == "redis":
+        extra["DRIFTLOOP_FEATURE_REDIS_URL"] = request.getfixturevalue("redis_url")
         extra["DRIFTLOOP_FEATURE_REDIS_PREFIX"] = unique("test-feature") + ":"
     proc, address = start_feature(kafka, spec, tmp_path / "svc", unique("g"), **extra)
     try:

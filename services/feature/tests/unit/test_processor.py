@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from prometheus_client import REGISTRY
 
 from driftloop_feature.adapters.memory_store import InMemoryOnlineStore
 from driftloop_feature.domain.model import Record
@@ -79,10 +80,53 @@ async def test_without_any_checkpoint_state_is_rebuilt_from_the_log_start() -> N
 async def test_redelivered_records_are_not_applied_twice() -> None:
     records = stream(30)
     log, pub = FakeLog(), FakePublisher()
+    log.records[0] = records
     proc = processor(log, FakeCheckpoints(), pub)
     await run(proc, records, 0)
     await run(proc, records, 10)  # the consumer re-reads 10..29
     assert len(pub.vectors) == 30
+
+
+def rebuilds(reason: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "driftloop_state_rebuilds_total", {"state": "feature.partition", "reason": reason}
+    )
+    return value or 0.0
+
+
+async def test_a_checkpoint_from_another_cluster_is_rebuilt_from_this_log() -> None:
+    old, new = stream(50, seed=1), stream(20, seed=2)
+    log, checkpoints = FakeLog(), FakeCheckpoints()
+    log.records[0] = old
+    proc = processor(log, checkpoints, FakePublisher())
+    proc.log_id = "cluster-a"
+    await run(proc, old, 0)
+    proc.checkpoint()  # next offset 50, from cluster-a
+    # The broker restarts empty (a new cluster id); new records from offset 0.
+    log.records[0] = new
+    pub, before = FakePublisher(), rebuilds("other_cluster")
+    again = processor(log, checkpoints, pub)
+    again.log_id = "cluster-b"
+    await run(again, new, 0)
+    assert [v.record_id for v in pub.vectors] == [r.record_id for r in new]
+    assert rebuilds("other_cluster") == before + 1
+
+
+async def test_a_log_reset_under_a_running_process_is_noticed_and_nothing_skipped() -> None:
+    old, new = stream(50, seed=1), stream(20, seed=2)
+    log, pub = FakeLog(), FakePublisher()
+    log.records[0] = old
+    proc = processor(log, FakeCheckpoints(), pub)
+    await run(proc, old, 0)
+    log.records[0] = new  # same cluster, the topic recreated: offsets from 0
+    before = rebuilds("beyond_log_end")
+    await run(proc, new, 0)
+    assert [v.record_id for v in pub.vectors[50:]] == [r.record_id for r in new]
+    assert rebuilds("beyond_log_end") == before + 1
+    # The rebuilt state is the new log's: what an uninterrupted run computes.
+    fresh = FakePublisher()
+    await run(processor(log, FakeCheckpoints(), fresh), new, 0)
+    assert [v.values for v in pub.vectors[50:]] == [v.values for v in fresh.vectors]
 
 
 async def test_a_failed_publish_fails_the_batch_and_the_retry_recomputes_the_same() -> None:

@@ -3,12 +3,15 @@ cases, and runs them in one lifecycle."""
 
 from __future__ import annotations
 
+import structlog
+
 from driftloop.ingestion.v1.ingestion_service_pb2_grpc import add_IngestionServiceServicer_to_server
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
 from driftloop.platform.spec import load_spec
 from driftloop_ingestion.adapters.kafka_publisher import KafkaPublisher
 from driftloop_ingestion.adapters.sqlite_store import SqliteSchemaStore
+from driftloop_ingestion.adapters.validated_log import recent_records
 from driftloop_ingestion.domain.bad_rate import BadRateWatch
 from driftloop_ingestion.domain.recent import RecentIds
 from driftloop_ingestion.entrypoints.grpc_api import SERVICE, IngestionServicer
@@ -17,6 +20,8 @@ from driftloop_ingestion.service.catalog import StreamCatalog
 from driftloop_ingestion.service.intake import RecordIntake
 from driftloop_ingestion.service.labels import LabelIntake
 from driftloop_ingestion.settings import IngestionSettings
+
+log = structlog.get_logger(__name__)
 
 
 def build(settings: IngestionSettings | None = None) -> ServiceRuntime:
@@ -30,10 +35,11 @@ def build(settings: IngestionSettings | None = None) -> ServiceRuntime:
     )
     publisher = KafkaPublisher(settings.kafka, runtime.name)
     seen = RecentIds(settings.seen_max_ids, ttl_s=float("inf"))
+    dedupe = RecentIds(settings.dedupe_max_ids, settings.dedupe_window_s)
     records = RecordIntake(
         catalog,
         publisher,
-        dedupe=RecentIds(settings.dedupe_max_ids, settings.dedupe_window_s),
+        dedupe=dedupe,
         seen=seen,
         watch=BadRateWatch(
             settings.bad_rate_threshold,
@@ -45,11 +51,18 @@ def build(settings: IngestionSettings | None = None) -> ServiceRuntime:
     labels = LabelIntake(catalog, publisher, seen=seen, max_id_length=settings.max_id_length)
 
     async def start() -> None:
+        window = await recent_records(
+            settings.kafka, settings.dedupe_window_s, settings.dedupe_max_ids
+        )
+        for stream, record_id, at in window:
+            dedupe.claim((stream, record_id), at)
+            seen.claim((stream, record_id), at)
+        log.info("ingestion.dedupe_window_rebuilt", records=len(window))
         await publisher.start()
         catalog.load()
         if settings.spec is not None:
-            for stream in load_spec(settings.spec).streams:
-                catalog.register(stream)
+            for declared in load_spec(settings.spec).streams:
+                catalog.register(declared)
 
     async def stop() -> None:
         await publisher.stop()
@@ -57,7 +70,7 @@ def build(settings: IngestionSettings | None = None) -> ServiceRuntime:
 
     runtime.on_start(start)
     runtime.on_stop(stop)
-    register_raw_consumers(runtime.broker, records, labels, settings)
+    register_raw_consumers(runtime.bus, records, labels, settings)
     servicer = IngestionServicer(records, labels, catalog, settings)
     runtime.grpc.add(add_IngestionServiceServicer_to_server, servicer, SERVICE)
     return runtime

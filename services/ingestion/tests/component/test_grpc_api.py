@@ -115,7 +115,7 @@ async def test_unary_mixed_batch(stub, publisher) -> None:
     typed = publisher.of(ValidRecord)[1]
     assert typed.record_id == "typed-0" and typed.fields["amount"] == 3.0
     dead = publisher.of(DeadLetter)[0]
-    assert isinstance(dead.origin, GrpcOrigin) and dead.origin.index == 1
+    assert isinstance(dead.origin, GrpcOrigin) and dead.origin.position == 1
     assert dead.origin.method.endswith("/IngestRecords")
 
 
@@ -129,7 +129,7 @@ async def test_streaming_mixed_batches_with_a_duplicate(stub, publisher) -> None
     assert (reply.accepted, reply.rejected, reply.duplicates) == (10, 20, 1)
     assert reply.results[30].status == DUPLICATE and reply.results[30].event_id == "typed-0"
     check_against_published(reply.results, publisher)
-    assert [d.origin.index for d in publisher.of(DeadLetter)][:4] == [1, 3, 4, 5]
+    assert [d.origin.position for d in publisher.of(DeadLetter)][:4] == [1, 3, 4, 5]
 
 
 async def test_limits_and_unknown_streams_are_clear_errors(stub, publisher) -> None:

@@ -10,6 +10,7 @@ import structlog
 from driftloop.monitoring.v1.monitoring_service_pb2_grpc import (
     add_MonitoringServiceServicer_to_server,
 )
+from driftloop.platform.leases import Leases
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
 from driftloop.platform.spec import load_spec
@@ -47,7 +48,7 @@ def build(settings: MonitoringSettings | None = None) -> ServiceRuntime:
         recent_drift_kept=settings.recent_drift_kept,
     )
     ownership = Ownership(
-        settings.leases("monitoring"),
+        Leases.of(settings, "monitoring"),
         lambda: [*monitor.models, *(m.name for m in (spec.models if spec else []))],
     )
     publisher = Publisher(runtime.bus, monitor, ownership)

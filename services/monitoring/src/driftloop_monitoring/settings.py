@@ -33,14 +33,16 @@ class MonitoringSettings(ServiceSettings):
         30,
         ge=1,
         description="Predictions per side before the label-free guard rails (error rate, "
-        "latency p99, prediction PSI) may roll a candidate back.",
+        "latency p99) may roll a candidate back.",
     )
     rollout_max_prediction_psi: float = Field(
         2.0,
         gt=0,
         description="Guard rail: PSI between candidate and champion prediction distributions "
-        "above which the candidate is rolled back. Lenient on purpose, since a model "
-        "retrained after drift is expected to predict differently.",
+        "(plus what chance gives at the sample sizes) above which a candidate is rolled back "
+        "once both sides have min_labelled_per_side labels that do not show it not worse. "
+        "Label evidence outranks it: a model retrained after drift is expected to predict "
+        "differently.",
     )
     recent_drift_kept: int = Field(
         20, ge=1, description="Drift events per model kept for GetModelHealth."

@@ -132,3 +132,42 @@ def test_a_large_latency_ratio_of_tiny_latencies_is_not_a_rollback():
         elapsed_s=1,
     )
     assert v is None or "latency" not in v.reason
+
+
+def _shifted(n: int, positive_share: float, accuracy: float) -> canary.Side:
+    """A side predicting class 1 for ``positive_share`` of ``n`` records, right on
+    ``accuracy`` of them."""
+    s = canary.Side()
+    for i in range(n):
+        s.add_prediction(float(i < round(n * positive_share)), 2.0)
+        s.add_score(float(i < round(n * accuracy)))
+    return s
+
+
+def test_a_correct_candidate_after_a_prior_shift_is_not_rolled_back_on_its_predictions():
+    # STAGGER concept 0 -> 2: the champion still predicts few positives (and is
+    # right 21 % of the time), the retrained candidate 67 % (and is right).
+    champ = _shifted(60, 0.05, 0.21)
+    cand = _shifted(60, 0.67, 1.0)
+    assert canary.prediction_psi(cand, champ) > POLICY.max_prediction_psi
+    # Before any label evidence the PSI guard rail holds: no verdict.
+    v = canary.judge(cand, champ, POLICY, labelled_at_last_step=0, elapsed_s=3)
+    assert v is None
+    # With labels the candidate steps up, whatever its predictions' PSI.
+    champ, cand = _shifted(300, 0.05, 0.21), _shifted(300, 0.67, 1.0)
+    v = canary.judge(cand, champ, POLICY, labelled_at_last_step=0, elapsed_s=20)
+    assert v is not None and v.action == canary.STEP, v
+    assert v.evidence.prediction_psi > POLICY.max_prediction_psi
+
+
+def test_predictions_unlike_the_champions_without_label_support_are_rolled_back():
+    # Labels neither show it worse nor not worse; its predictions are far off.
+    champ = _shifted(250, 0.5, 0.55)
+    cand = _shifted(250, 0.0, 0.52)  # always class 0
+    v = canary.judge(cand, champ, POLICY, labelled_at_last_step=0, elapsed_s=20)
+    assert v is not None and v.action == canary.ROLLBACK and "PSI" in v.reason, v
+
+
+def test_psi_noise_shrinks_with_the_sample_size():
+    small, large = _shifted(30, 0.5, 1), _shifted(3000, 0.5, 1)
+    assert canary.psi_noise(small, small) > 10 * canary.psi_noise(large, large) > 0

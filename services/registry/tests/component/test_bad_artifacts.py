@@ -19,6 +19,7 @@ CORPUS = [
     "huge_allocation",
     "wrong_width",
     "dynamic_width",
+    "string_input",
 ]
 
 

@@ -19,6 +19,7 @@ from driftloop.platform.testing import (
     ServiceProcess,
     end_offsets,
     free_port,
+    kafka_env,
     read_from,
     unique,
     wait_for,
@@ -28,19 +29,18 @@ from driftloop.registry.v1 import registry_service_pb2 as pb
 
 pytestmark = pytest.mark.integration
 
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_env(request):
     if request.param == "sqlite":
         yield {}
         return
+    url = request.getfixturevalue("postgres_url")
     schema = f"reg_proc_{uuid.uuid4().hex[:12]}"
-    yield {"DRIFTLOOP_DATABASE_URL": POSTGRES_URL, "DRIFTLOOP_DATABASE_SCHEMA": schema}
+    yield {"DRIFTLOOP_DATABASE_URL": url, "DRIFTLOOP_DATABASE_SCHEMA": schema}
     from driftloop_registry.adapters.sql_connections import PostgresDatabase
 
-    db = PostgresDatabase(POSTGRES_URL, schema)
+    db = PostgresDatabase(url, schema)
     db.drop_schema()
     db.close()
 
@@ -51,7 +51,7 @@ class Registry:
     def __init__(self, kafka, tmp_path, db_env) -> None:
         self.port = free_port()
         self.env = {
-            "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+            **kafka_env(kafka),
             "DRIFTLOOP_GRPC_PORT": str(self.port),
             "DRIFTLOOP_METRICS_ENABLED": "false",
             "DRIFTLOOP_DATA_DIR": str(tmp_path / "data"),

@@ -34,6 +34,7 @@ def test_signature_is_read_from_the_model(tmp_path, models):
         "external_data_sibling",
         "wrong_width",
         "dynamic_width",
+        "string_input",
     ],
 )
 def test_refusals_say_why(tmp_path, models, case):

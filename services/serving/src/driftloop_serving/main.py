@@ -7,19 +7,22 @@ import asyncio
 import gc
 import os
 import socket
+from typing import Any
 
 import structlog
+from google.protobuf.message import Message
 
 from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
 from driftloop.monitoring.v1.events_pb2 import RolloutStarted, RolloutStepped
 from driftloop.platform import topics
-from driftloop.platform.bus import subscribe
+from driftloop.platform.bus import Handler, subscribe
 from driftloop.platform.grpc_client import channel
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
 from driftloop.registry.v1.events_pb2 import AliasChanged
 from driftloop.serving.v1 import admin_service_pb2_grpc
 from driftloop_serving.adapters.events import BusEvents
+from driftloop_serving.adapters.features import GrpcFeatures
 from driftloop_serving.adapters.onnx_runner import OnnxLoader
 from driftloop_serving.adapters.prediction_publisher import PredictionPublisher
 from driftloop_serving.adapters.registry import GrpcRegistry
@@ -29,11 +32,13 @@ from driftloop_serving.entrypoints.admin import AdminServicer
 from driftloop_serving.entrypoints.oip import InferenceServicer
 from driftloop_serving.entrypoints.subscribers import Subscribers
 from driftloop_serving.service.admin import Admin
+from driftloop_serving.service.entities import EntityInputs
 from driftloop_serving.service.inference import Predictor
 from driftloop_serving.service.lifecycle import Lifecycle
 from driftloop_serving.service.predictions import PredictionSink
 from driftloop_serving.service.stream import StreamScorer
 from driftloop_serving.settings import ServingSettings
+from driftloop_serving.workers import run_workers
 from inference import grpc_predict_v2_pb2_grpc
 
 log = structlog.get_logger(__name__)
@@ -54,11 +59,15 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
         publish_timeout_s=settings.publish_timeout_s,
         linger_s=settings.prediction_linger_s,
     )
+    token = settings.grpc.auth_token.get_secret_value()
+    registry_channel = channel(settings.address_of("registry"), token=token)
+    feature_channel = channel(settings.address_of("feature"), token=token)
     predictor = Predictor(
-        catalog, sink, max_rows=settings.max_batch_rows, offload_rows=settings.offload_rows
-    )
-    registry_channel = channel(
-        settings.address_of("registry"), token=settings.grpc.auth_token.get_secret_value()
+        catalog,
+        sink,
+        max_rows=settings.max_batch_rows,
+        offload_rows=settings.offload_rows,
+        entities=EntityInputs(GrpcFeatures(feature_channel), settings.max_vector_age_s),
     )
     lifecycle = Lifecycle(
         catalog,
@@ -82,10 +91,11 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
         group=own_group,
         from_beginning=False,
     )
-    for event_type, handler in (
+    rollout_events: tuple[tuple[type[Message], Handler[Any]], ...] = (
         (RolloutStarted, subs.on_rollout_started),
         (RolloutStepped, subs.on_rollout_stepped),
-    ):
+    )
+    for event_type, handler in rollout_events:
         subscribe(
             runtime.broker,
             runtime.bus,
@@ -137,6 +147,7 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
         await sink.flush()
         await publisher.stop()
         await registry_channel.close()
+        await feature_channel.close()
 
     runtime.on_start(publisher.start)
     runtime.on_stop(stop)
@@ -144,4 +155,7 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
 
 
 def main() -> None:
+    settings = load_settings(ServingSettings)
+    if settings.serving_workers > 1:
+        raise SystemExit(run_workers(settings))
     run_main(build)

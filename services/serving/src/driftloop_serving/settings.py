@@ -65,11 +65,24 @@ class ServingSettings(ServiceSettings):
         "AliasChanged event was missed.",
     )
     download_timeout_s: float = Field(120.0, gt=0, description="Deadline of one artifact download.")
+    max_vector_age_s: float = Field(
+        3600.0,
+        ge=0,
+        description="Entity-keyed inference (parameter entity_id, no tensor): an entity "
+        "vector older than this is not scored (FAILED_PRECONDITION). 0: no bound.",
+    )
     stream_scoring: bool = Field(True, description="Score vectors from driftloop.features.")
     stream_group: str = Field(
         "driftloop-serving-stream",
         description="Consumer group for stream scoring, shared by replicas (each vector is "
         "scored once).",
+    )
+    serving_workers: int = Field(
+        1,
+        ge=1,
+        description="Serving processes sharing the gRPC port (SO_REUSEPORT); each has its "
+        "own consumer groups for models and rollouts, so every change reaches all of them. "
+        "Worker k serves /metrics on the metrics port + 10 k.",
     )
     instance_id: str = Field(
         "",

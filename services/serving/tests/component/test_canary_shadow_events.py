@@ -137,7 +137,7 @@ async def test_admin_pin_and_clear(canary):
 
 
 async def test_prediction_events_match_responses_one_to_one(canary):
-    from driftloop_serving.domain.predictions import rows
+    from driftloop_serving.entrypoints.converters import prediction_event
 
     requests = [request("cm", f"ev{i}", entity=f"u{i % 37}") for i in range(500)]
     replies = await send_all(canary, requests)
@@ -145,7 +145,7 @@ async def test_prediction_events_match_responses_one_to_one(canary):
     assert len(canary.published) == 500
     events = {}
     for scored in canary.published:
-        (row,) = list(rows(scored))
+        row = prediction_event(scored, lambda: "ev")
         assert row.record_id not in events
         events[row.record_id] = (scored, row)
     for req, reply in zip(requests, replies, strict=True):

@@ -22,6 +22,7 @@ from driftloop.platform.testing import (
     ServiceProcess,
     end_offsets,
     free_port,
+    kafka_env,
     read_from,
     unique,
     wait_for,
@@ -56,7 +57,7 @@ async def test_serving_process_end_to_end(kafka, tmp_path: Path, artifacts, fake
     proc = ServiceProcess(
         "driftloop_serving",
         {
-            "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+            **kafka_env(kafka),
             "DRIFTLOOP_GRPC_PORT": str(port),
             "DRIFTLOOP_METRICS_ENABLED": "false",
             "DRIFTLOOP_DATA_DIR": str(tmp_path),

@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from driftloop.common.v1 import common_pb2
 from driftloop.platform.bus import aiokafka_options
-from driftloop.platform.testing import ServiceProcess, agen, free_port, unique, wait_for
+from driftloop.platform.testing import ServiceProcess, agen, free_port, kafka_env, unique, wait_for
 from driftloop.registry.v1 import registry_service_pb2 as reg
 from driftloop.registry.v1 import registry_service_pb2_grpc as reg_grpc
 from driftloop.serving.v1 import admin_service_pb2 as admin_pb
@@ -49,7 +49,7 @@ async def test_serving_follows_the_real_registry(kafka, tmp_path: Path, artifact
     registry = ServiceProcess(
         "driftloop_registry",
         {
-            "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+            **kafka_env(kafka),
             "DRIFTLOOP_GRPC_PORT": str(reg_port),
             "DRIFTLOOP_METRICS_ENABLED": "false",
             "DRIFTLOOP_DATA_DIR": str(tmp_path / "registry"),
@@ -82,7 +82,7 @@ async def test_serving_follows_the_real_registry(kafka, tmp_path: Path, artifact
         serving = ServiceProcess(
             "driftloop_serving",
             {
-                "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+                **kafka_env(kafka),
                 "DRIFTLOOP_GRPC_PORT": str(port),
                 "DRIFTLOOP_METRICS_ENABLED": "false",
                 "DRIFTLOOP_DATA_DIR": str(tmp_path / "serving"),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from driftloop_serving.domain.models import Loaded, ServedModel, VersionInfo
-from driftloop_serving.domain.predictions import Scored, rows
+from driftloop_serving.domain.predictions import Scored, columns
 from driftloop_serving.domain.routing import Mode, Role, TrafficSplit, bucket
 from driftloop_serving.domain.tensors import TensorSpec
 
@@ -90,10 +90,9 @@ def test_rows_of_a_batch_and_of_regression():
         1.0,
         0.0,
     )
-    out = list(rows(scored))
-    assert [r.record_id for r in out] == ["q/0", "q/1"]
-    assert [r.prediction for r in out] == [6.0, 15.0]
-    assert out[1].features == [4.0, 5.0, 6.0] and out[1].probabilities == []
+    out = columns(scored)
+    assert out.count == 2 and out.predictions == [6.0, 15.0]
+    assert out.features == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0] and out.probabilities == []
 
 
 def test_rows_of_a_classifier():
@@ -110,8 +109,26 @@ def test_rows_of_a_classifier():
         1.0,
         0.0,
     )
-    (row,) = rows(scored)
-    assert (row.record_id, row.prediction, row.probabilities) == ("rec", 1.0, [0.25, 0.75])
+    out = columns(scored)
+    assert (out.count, out.predictions, out.probabilities) == (1, [1.0], [0.25, 0.75])
+
+
+def test_outputs_that_disagree_on_rows_are_refused():
+    scored = Scored(
+        "grpc",
+        "q",
+        "q",
+        "",
+        VersionInfo("m", 1),
+        Role.CHAMPION,
+        (),
+        np.zeros((2, 3), np.float32),
+        {"label": np.array([1, 0]), "probabilities": np.zeros(3, np.float32)},
+        1.0,
+        0.0,
+    )
+    with pytest.raises(ValueError):
+        columns(scored)
 
 
 def test_tensor_spec_names_the_tensor():

@@ -34,6 +34,7 @@ async def test_batches_are_published_in_order():
 
     async def publish(batch):
         batches.append(batch)
+        return 0
 
     sink = PredictionSink(publish, batch_size=10, linger_s=0.01)
     task = asyncio.create_task(sink.run())
@@ -54,6 +55,7 @@ async def test_broker_down_counts_what_was_lost_and_keeps_going():
         attempts += 1
         if attempts == 1:
             raise ConnectionError("broker down")
+        return 0
 
     sink = PredictionSink(publish, batch_size=5, linger_s=0)
     task = asyncio.create_task(sink.run())

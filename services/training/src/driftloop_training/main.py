@@ -7,6 +7,7 @@ import asyncio
 
 import structlog
 
+from driftloop.platform.leases import Leases
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
 from driftloop.platform.spec import Spec, load_spec
@@ -42,7 +43,7 @@ def build() -> ServiceRuntime:
         chunk_bytes=cfg.chunk_bytes,
     )
     trainer = ProcessTrainer(settings.local_dir / "jobs", cfg.worker_start_method)
-    flight = SingleFlight(settings.leases("training"))
+    flight = SingleFlight(Leases.of(settings, "training"))
     runs = Runs(
         spec,
         store,

@@ -8,7 +8,7 @@ import pytest
 from training_fakes import Harness, fill, model_yaml
 
 from driftloop.platform.grpc_client import channel
-from driftloop.platform.testing import ServiceProcess, free_port, unique
+from driftloop.platform.testing import ServiceProcess, free_port, kafka_env, unique
 from driftloop.registry.v1 import registry_service_pb2 as pb
 from driftloop.registry.v1 import registry_service_pb2_grpc
 from driftloop.training.v1 import training_service_pb2
@@ -23,7 +23,7 @@ def registry(kafka, tmp_path):
     proc = ServiceProcess(
         "driftloop_registry",
         {
-            "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+            **kafka_env(kafka),
             "DRIFTLOOP_GRPC_PORT": str(port),
             "DRIFTLOOP_METRICS_ENABLED": "false",
             "DRIFTLOOP_DATA_DIR": str(tmp_path / "registry"),

@@ -34,6 +34,7 @@ from driftloop.platform.testing import (
     caught_up,
     end_offsets,
     free_port,
+    kafka_env,
     read_from,
     unique,
     wait_for,
@@ -74,7 +75,7 @@ async def test_dataset_initial_champion_and_debounced_drift(kafka, fake_registry
     proc = ServiceProcess(
         "driftloop_training",
         {
-            "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+            **kafka_env(kafka),
             "DRIFTLOOP_GRPC_PORT": str(port),
             "DRIFTLOOP_METRICS_ENABLED": "false",
             "DRIFTLOOP_DATA_DIR": str(tmp_path / "data"),

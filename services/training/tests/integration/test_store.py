@@ -27,6 +27,17 @@ def at(s: float) -> datetime:
     return T0 + timedelta(seconds=s)
 
 
+def test_each_row_knows_its_place_in_its_entitys_history(store):
+    # Over every stored vector of the entity, labelled or not (r2 has no
+    # label): the reference profile skips warm-up rows with it.
+    for i, (rid, entity) in enumerate([("r1", "e"), ("r2", "e"), ("r3", "e"), ("r4", "f")]):
+        store.put_vector(rid, "v", 1, entity, at(i + 1), NAMES, [1.0, 1.0], NOW)
+    for rid in ("r1", "r3", "r4"):
+        store.put_label(rid, 1.0, at(9), NOW)
+    history = [(r.record_id, r.entity_seq, r.entity_age_s) for r in store.labelled_rows("v", 1)]
+    assert history == [("r1", 0, 0.0), ("r3", 2, 2.0), ("r4", 0, 0.0)]
+
+
 def test_labels_before_and_after_vectors_join_to_the_vector_of_their_record(store):
     # Label first for r1, vector first for r2; the entity's later record r3
     # (whose features include more history) must not leak into r1's row.

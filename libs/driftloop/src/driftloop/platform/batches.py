@@ -6,7 +6,9 @@ bus's per-message path (faststream's publish, one future per message) costs
 several times more CPU per event there, so these services build Kafka record
 batches themselves: one aiokafka ``BatchBuilder`` per topic partition, the
 same keys and partitions as any Kafka client (murmur2 of the key), the same
-acks, and headers that the caller builds as ``envelope.headers_for`` does.
+acks and idempotence (aiokafka stamps the producer id and sequence numbers on
+these batches as on its own when it drains them), and headers that the caller
+builds as ``envelope.headers_for`` does.
 
     publisher = BatchPublisher(settings.kafka, "driftloop-ingestion")
     await publisher.start()
@@ -24,7 +26,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 
-from driftloop.platform.bus import EVENTS_PUBLISHED, aiokafka_options
+from driftloop.platform.bus import EVENTS_PUBLISHED, aiokafka_options, producer_guarantees
 from driftloop.platform.settings import KafkaSettings
 
 Headers = list[tuple[str, bytes]]
@@ -60,8 +62,7 @@ class BatchPublisher:
         self._producer = AIOKafkaProducer(
             **aiokafka_options(self._settings),
             client_id=self._client_id,
-            acks="all" if self._settings.idempotence else 1,
-            enable_idempotence=self._settings.idempotence,
+            **producer_guarantees(self._settings, self._client_id),
             linger_ms=self._linger_ms,
             max_batch_size=self._max_batch_bytes,
         )

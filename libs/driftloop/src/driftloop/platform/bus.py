@@ -108,14 +108,27 @@ def aiokafka_options(settings: KafkaSettings) -> dict[str, Any]:
     return {"bootstrap_servers": settings.servers, **parse_security(security_from(settings))}
 
 
+def producer_guarantees(settings: KafkaSettings, client_id: str) -> dict[str, Any]:
+    """The idempotence and acks options of every producer, logged once per
+    producer so that the log says which guarantee a service runs with."""
+    idempotent = settings.idempotent
+    log.info(
+        "kafka.producer",
+        client_id=client_id,
+        idempotent=idempotent,
+        acks="all" if idempotent else 1,
+        idempotence_setting=settings.idempotence,
+    )
+    return {"enable_idempotence": idempotent, "acks": "all" if idempotent else 1}
+
+
 def make_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
     """A faststream broker configured from settings (security, idempotence)."""
     return KafkaBroker(
         settings.servers,
         client_id=client_id,
         security=security_from(settings),
-        enable_idempotence=settings.idempotence,
-        acks="all" if settings.idempotence else 1,
+        **producer_guarantees(settings, client_id),
         linger_ms=settings.linger_ms,
         allow_auto_create_topics=False,
         graceful_timeout=30.0,
@@ -156,6 +169,9 @@ class EventBus:
         self.broker = broker
         self.source = source
         self.settings = settings
+        #: The id of the Kafka cluster (the log) this process reads; set by the
+        #: runtime at start (``driftloop.platform.log_identity``).
+        self.cluster_id = ""
 
     def meta(self, **kwargs: Any) -> Any:
         """A new :class:`EventMeta` with this service as the source."""
@@ -203,8 +219,9 @@ class EventBus:
         """Park an event that cannot be handled, with everything to replay it."""
         ctx = context_from(_headers(record))
         # The same record dead-lettered again (read twice after a rebalance or
-        # a crash) gets the same id, so consumers can dedupe it like any event.
-        key = f"{group}/{record.topic}/{record.partition}/{record.offset}"
+        # a crash) gets the same id, so consumers can dedupe it like any event;
+        # the cluster id keeps a reset log's offsets from reusing old ids.
+        key = f"{self.cluster_id}/{group}/{record.topic}/{record.partition}/{record.offset}"
         event = EventDeadLettered(
             meta=self.meta(event_id=uuid.uuid5(_DEAD_LETTER_NS, key).hex, caused_by=ctx.id or None),
             topic=record.topic,

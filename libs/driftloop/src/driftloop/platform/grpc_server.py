@@ -43,6 +43,7 @@ READ_PREFIXES = (
     "ModelReady",
     "ModelMetadata",
     "ModelInfer",
+    "ModelStreamInfer",
 )
 
 
@@ -184,7 +185,7 @@ class GrpcServer:
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
                 ("grpc.max_send_message_length", settings.max_message_bytes),
-                ("grpc.so_reuseport", 0),
+                ("grpc.so_reuseport", int(settings.reuse_port)),
             ],
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)

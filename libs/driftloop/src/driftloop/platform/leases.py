@@ -29,13 +29,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from driftloop.platform.lease_port import Lease
+from driftloop.platform.settings import ServiceSettings
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS leases (scope TEXT NOT NULL, key TEXT NOT NULL, "
@@ -54,16 +58,6 @@ _TAKE = (
 )
 
 
-@dataclass(frozen=True)
-class Lease:
-    key: str
-    epoch: int
-    data: dict[str, Any] = field(default_factory=dict)
-    previous_holder: str = ""
-    holder: str = ""
-    live: bool = True
-
-
 class Leases:
     """The leases of one ``scope`` (e.g. ``training``) as seen by ``holder``."""
 
@@ -77,6 +71,14 @@ class Leases:
         self._postgres = url.startswith(("postgresql://", "postgres://"))
         if not self._postgres and not url.startswith("sqlite:///"):
             raise ValueError(f"leases url {url!r} is neither sqlite:/// nor postgresql://")
+
+    @classmethod
+    def of(cls, settings: ServiceSettings, scope: str) -> Leases:
+        """A service process's view of its leases (a holder name unique to the
+        process, so a restarted replica does not inherit its own)."""
+        url = settings.replica.leases_url or f"sqlite:///{settings.data_dir / 'leases.db'}"
+        holder = f"{settings.replica.id or 'solo'}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        return cls(url, scope, holder, settings.replica.lease_ttl_s)
 
     def take(self, key: str) -> Lease | None:
         """Hold ``key`` for ``ttl_s`` from now (taking or renewing it), or
@@ -172,7 +174,7 @@ class Leases:
         if self._postgres:
             import psycopg  # only where PostgreSQL is used
 
-            conn = psycopg.connect(self._url, autocommit=False)
+            conn: Any = psycopg.connect(self._url, autocommit=False)
         else:
             path = Path(self._url.removeprefix("sqlite:///"))
             path.parent.mkdir(parents=True, exist_ok=True)

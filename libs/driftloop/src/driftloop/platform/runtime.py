@@ -16,6 +16,7 @@ from faststream.kafka import KafkaBroker
 
 from driftloop.platform.bus import EventBus, make_broker
 from driftloop.platform.grpc_server import GrpcServer
+from driftloop.platform.log_identity import cluster_id
 from driftloop.platform.logging import configure_logging
 from driftloop.platform.metrics import MetricsEndpoint
 from driftloop.platform.ports import SERVICES
@@ -23,7 +24,7 @@ from driftloop.platform.settings import ServiceSettings, SettingsError, load_set
 
 log = structlog.get_logger(__name__)
 
-Hook = Callable[[], Awaitable[None]]
+Hook = Callable[[], Awaitable[object]]
 
 
 class ServiceRuntime:
@@ -45,7 +46,8 @@ class ServiceRuntime:
         self._stop = asyncio.Event()
 
     def on_start(self, hook: Hook) -> None:
-        """Run before the broker and gRPC start (open stores, load state)."""
+        """Run before the broker and gRPC start (open stores, load state);
+        ``bus.cluster_id`` is known by then."""
         self._on_start.append(hook)
 
     def on_stop(self, hook: Hook) -> None:
@@ -64,6 +66,7 @@ class ServiceRuntime:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
         self.metrics.start()
+        self.bus.cluster_id = await cluster_id(self.settings.kafka)
         for hook in self._on_start:
             await hook()
         await _start_broker(self.broker)
@@ -71,7 +74,12 @@ class ServiceRuntime:
         self._tasks = [asyncio.create_task(job()) for job in self._background]
         await self.grpc.set_serving(True)
         _tune_gc(self.settings.gc_threshold)
-        log.info("service.started", grpc_port=self.grpc.port, metrics_port=self.metrics.port)
+        log.info(
+            "service.started",
+            grpc_port=self.grpc.port,
+            metrics_port=self.metrics.port,
+            kafka_cluster_id=self.bus.cluster_id,
+        )
         await self._stop.wait()
         log.info("service.stopping")
         await self.grpc.set_serving(False)

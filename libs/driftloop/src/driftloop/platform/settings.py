@@ -9,15 +9,11 @@ composition root, and passes them down; nothing else reads the environment.
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from driftloop.platform.leases import Leases
 
 ENV_PREFIX = "DRIFTLOOP_"
 S = TypeVar("S", bound=BaseSettings)
@@ -35,7 +31,20 @@ class KafkaSettings(BaseModel):
         description="host:port list of an existing Kafka cluster. Empty: the embedded "
         "broker at 127.0.0.1:<embedded_port>.",
     )
-    embedded_port: int = Field(19092, ge=1, le=65535, description="Port of the embedded broker.")
+    embedded: Literal["tansu", "kafka"] = Field(
+        "tansu",
+        description="Which broker the platform runs itself when no bootstrap is given: "
+        "tansu (the embedded Kafka-protocol broker, in memory, starts in a second) or "
+        "kafka (Apache Kafka in KRaft mode as a Java child process, its log under "
+        "DRIFTLOOP_DATA_DIR/kafka, so topics and offsets survive a restart; needs Java 17+ "
+        "and, once, Maven).",
+    )
+    embedded_port: int = Field(
+        19092,
+        ge=1,
+        le=65535,
+        description="Port of the embedded broker (Apache Kafka's controller takes the next).",
+    )
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         "PLAINTEXT", description="Kafka security protocol used by every producer and consumer."
     )
@@ -47,10 +56,12 @@ class KafkaSettings(BaseModel):
     ssl_cafile: Path | None = Field(None, description="CA bundle to verify the brokers (SSL).")
     ssl_certfile: Path | None = Field(None, description="Client certificate (mutual TLS).")
     ssl_keyfile: Path | None = Field(None, description="Client private key (mutual TLS).")
-    idempotence: bool = Field(
-        False,
-        description="Idempotent producer. Off for the embedded broker (Tansu does not "
-        "support it); turn it on against Apache Kafka.",
+    idempotence: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Idempotent producers with acks=all (no record lost or written twice "
+        "when a broker fails or a request is retried). auto: on, except on the embedded "
+        "Tansu broker, which does not support it; on and off force it. With it off, "
+        "producers wait for the leader only (acks=1).",
     )
     partitions: int = Field(3, ge=1, description="Partitions of each topic created at start.")
     replication_factor: int = Field(1, ge=1, description="Replication of created topics.")
@@ -62,14 +73,29 @@ class KafkaSettings(BaseModel):
     )
     linger_ms: int = Field(5, ge=0, description="Producer linger, trading latency for batching.")
 
+    @field_validator("idempotence", mode="before")
+    @classmethod
+    def _legacy_bool(cls, value: object) -> object:
+        # Before "auto" this was a boolean; keep DRIFTLOOP_KAFKA_IDEMPOTENCE=true working.
+        if isinstance(value, bool) or str(value).lower() in {"true", "false", "1", "0"}:
+            return "on" if str(value).lower() in {"true", "1"} else "off"
+        return value
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether producers run idempotent with acks=all (``idempotence`` resolved)."""
+        if self.idempotence != "auto":
+            return self.idempotence == "on"
+        return not (self.own_broker and self.embedded == "tansu")
+
     @property
     def servers(self) -> str:
         """The bootstrap servers to connect to."""
         return self.bootstrap or f"127.0.0.1:{self.embedded_port}"
 
     @property
-    def embedded(self) -> bool:
-        """Whether the platform runs its own broker."""
+    def own_broker(self) -> bool:
+        """Whether the platform runs its own broker (of kind ``embedded``)."""
         return not self.bootstrap
 
 
@@ -92,6 +118,11 @@ class GrpcSettings(BaseModel):
     tls_keyfile: Path | None = Field(None, description="Server private key for TLS.")
     shutdown_grace_s: float = Field(
         10.0, ge=0, description="How long in-flight calls may finish on SIGTERM."
+    )
+    reuse_port: bool = Field(
+        False,
+        description="Bind with SO_REUSEPORT (grpc.so_reuseport) so that several processes "
+        "serve one port and the kernel spreads connections over them (serving workers).",
     )
 
 
@@ -191,13 +222,6 @@ class ServiceSettings(BaseSettings):
         """Where this replica keeps state only it uses (``data_dir`` itself
         when it is the only replica)."""
         return self.data_dir / f"replica-{self.replica.id}" if self.replica.id else self.data_dir
-
-    def leases(self, scope: str) -> Leases:
-        """This process's view of its service's leases (a holder name unique
-        to the process, so a restarted replica does not inherit its own)."""
-        url = self.replica.leases_url or f"sqlite:///{self.data_dir / 'leases.db'}"
-        holder = f"{self.replica.id or 'solo'}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        return Leases(url, scope, holder, self.replica.lease_ttl_s)
 
     def address_of(self, service: str) -> str:
         """Where another driftloop service's gRPC server is."""

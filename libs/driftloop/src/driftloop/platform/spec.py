@@ -168,6 +168,12 @@ class TrainingPolicy(_Strict):
     gate: Literal["not_worse", "better_after_drift"] = "not_worse"
     gate_margin: float = Field(0.01, ge=0)
     gate_metric: str = "accuracy"
+    reuse_earlier: bool = Field(
+        True,
+        description="On drift, score the model's earlier versions (newest five of the same "
+        "feature view version) on the post-drift window; one better than the champion by "
+        "gate_margin becomes the candidate without training (a recurring concept).",
+    )
 
 
 class DriftPolicy(_Strict):
@@ -312,30 +318,90 @@ def _path(loc: tuple[int | str, ...]) -> str:
 
 
 def parse_spec(text: str, source: str = "<spec>") -> Spec:
-    """Validate spec text; raise :class:`SpecError` naming path and line."""
+    """Validate spec text; raise :class:`SpecError` naming every problem at
+    once, each with its path, line and the value that is wrong."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text) or {}
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SpecError(
-            source, [("", mark.line + 1 if mark else None, f"not YAML: {exc}")]
-        ) from None
+        raise SpecError(source, [_yaml_problem(exc)]) from None
+    if data is None:
+        raise SpecError(source, [("", None, _EMPTY)])
     if not isinstance(data, dict):
-        raise SpecError(source, [("", 1, "the spec must be a mapping")])
+        raise SpecError(source, [("", 1, f"the spec must be a mapping, not {data!r}")])
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not str(p).startswith(("function-", "literal")))
-            msg = err["msg"].removeprefix("Value error, ")
-            problems.append((_path(loc), _line_of(node, loc), msg))
-        raise SpecError(source, problems) from None
+        problems = [_schema_problem(err, node) for err in exc.errors()]
+        refs = _reference_problems_of_valid_parts(data)
+        raise SpecError(
+            source, problems + [(_path(loc), _line_of(node, loc), msg) for loc, msg in refs]
+        ) from None
     refs = spec.reference_problems()
     if refs:
         raise SpecError(source, [(_path(loc), _line_of(node, loc), msg) for loc, msg in refs])
+    if not (spec.streams or spec.feature_views or spec.models):
+        raise SpecError(source, [("", None, _EMPTY)])
     return spec
+
+
+_EMPTY = "the spec is empty: it declares no streams, feature views or models"
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> tuple[str, int | None, str]:
+    # PyYAML's own message names "<unicode string>"; say where, not what.
+    mark = getattr(exc, "problem_mark", None)
+    what = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    where = f" (column {mark.column + 1})" if mark else ""
+    return (
+        "",
+        mark.line + 1 if mark else None,
+        f"not YAML{f' ({context})' if context else ''}: {what}{where}",
+    )
+
+
+def _schema_problem(err: Any, node: yaml.Node | None) -> tuple[str, int | None, str]:
+    loc = tuple(p for p in err["loc"] if not str(p).startswith(("function-", "literal")))
+    msg = err["msg"].removeprefix("Value error, ")
+    value = err.get("input")
+    if err["type"] != "missing" and isinstance(value, str | int | float | bool):
+        msg += f" (got {value!r})"
+    return (_path(loc), _line_of(node, loc), msg)
+
+
+def _reference_problems_of_valid_parts(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
+    """Reference problems among the streams, views and models that are valid
+    on their own, so that one run shows them beside the schema errors. A
+    reference to an item that is declared but invalid is not reported."""
+    kept: dict[str, list[Any]] = {}
+    index: dict[str, list[int]] = {}
+    invalid: set[str] = set()
+    for key, cls in (
+        ("streams", StreamSpec),
+        ("feature_views", FeatureViewSpec),
+        ("models", ModelSpec),
+    ):
+        items = data.get(key)
+        kept[key], index[key] = [], []
+        for i, item in enumerate(items if isinstance(items, list) else ()):
+            try:
+                kept[key].append(cls.model_validate(item))
+                index[key].append(i)
+            except ValidationError:
+                if isinstance(item, dict) and isinstance(item.get("name"), str):
+                    invalid.add(item["name"])
+    partial = Spec.model_construct(
+        streams=tuple(kept["streams"]),
+        feature_views=tuple(kept["feature_views"]),
+        models=tuple(kept["models"]),
+    )
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    for (section, at, *rest), msg in partial.reference_problems():
+        if msg.startswith("unknown ") and msg.rsplit(" ", 1)[-1].strip("'") in invalid:
+            continue
+        problems.append(((section, index[str(section)][int(at)], *rest), msg))
+    return problems
 
 
 def load_spec(path: Path) -> Spec:

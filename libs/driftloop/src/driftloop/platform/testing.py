@@ -3,8 +3,16 @@ embedded broker, service processes, and reading topics to the end.
 
 Registered as a pytest plugin by the root ``conftest.py``; fixtures:
 
-- ``kafka``: a session-wide embedded broker (or ``DRIFTLOOP_TEST_KAFKA``)
-  with every topic created; yields its :class:`KafkaSettings`.
+- ``kafka``: a session-wide broker with every topic created; yields its
+  :class:`KafkaSettings`. ``DRIFTLOOP_TEST_BROKER`` chooses the kind,
+  ``tansu`` (the default) or ``kafka`` (Apache Kafka); ``DRIFTLOOP_TEST_KAFKA``
+  names an already running one instead (``host:port``).
+- ``postgres_url`` / ``redis_url``: a session-wide throwaway PostgreSQL / Redis
+  on a free loopback port (or ``DRIFTLOOP_TEST_POSTGRES_URL`` /
+  ``DRIFTLOOP_TEST_REDIS_URL``); a test that cannot get one fails, saying how
+  to provide it.
+
+A service process started by a test gets the broker with :func:`kafka_env`.
 """
 
 from __future__ import annotations
@@ -21,13 +29,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
+from driftloop.platform import backends
 from driftloop.platform.bus import aiokafka_options
-from driftloop.platform.embedded import EmbeddedBroker, ensure_topics
+from driftloop.platform.embedded import BrokerProcess, ensure_topics, local_broker
 from driftloop.platform.settings import MAX_PORT_OFFSET, KafkaSettings
 
 
@@ -100,28 +109,90 @@ def _is_free(port: int) -> bool:
     return True
 
 
+#: Fixtures that put a test on a broker; such a test gets the ``kafka`` marker,
+#: so that ``make test-kafka`` runs it on Apache Kafka.
+BROKER_FIXTURES = {"kafka", "platform"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if BROKER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.kafka)
+
+
+def broker_kind() -> Literal["tansu", "kafka"]:
+    """The broker kind the tests run on (``DRIFTLOOP_TEST_BROKER``)."""
+    kind = os.environ.get("DRIFTLOOP_TEST_BROKER", "tansu")
+    if kind not in ("tansu", "kafka"):
+        raise pytest.UsageError(f"DRIFTLOOP_TEST_BROKER={kind!r}: use tansu or kafka")
+    return kind  # type: ignore[return-value]
+
+
+def kafka_env(settings: KafkaSettings) -> dict[str, str]:
+    """The environment that points a service process at the test broker, with
+    the producer guarantees that broker supports."""
+    return {
+        "DRIFTLOOP_KAFKA_BOOTSTRAP": settings.servers,
+        "DRIFTLOOP_KAFKA_IDEMPOTENCE": "on" if settings.idempotent else "off",
+    }
+
+
+def start_local_broker(settings: KafkaSettings, root: Path) -> BrokerProcess:
+    """Start the broker ``settings`` describe under ``root`` (its controller,
+    for Apache Kafka, on a free port) and wait until it has every topic."""
+    broker = local_broker(settings, root / "kafka", root / "broker.log", free_port())
+    broker.start()
+    try:
+        asyncio.run(_ready(broker, settings))
+    except BaseException:
+        broker.stop()
+        raise
+    return broker
+
+
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[KafkaSettings]:
-    """The real embedded broker, with every driftloop topic, for this session."""
+    """The real broker, with every driftloop topic, for this session."""
     external = os.environ.get("DRIFTLOOP_TEST_KAFKA")
     if external:
         settings = KafkaSettings(bootstrap=external)
         asyncio.run(ensure_topics(settings))
         yield settings
         return
-    port = free_port()
-    settings = KafkaSettings(embedded_port=port)
-    log = Path(tempfile.mkdtemp(prefix="driftloop-broker-")) / "broker.log"
-    broker = EmbeddedBroker(port, log)
-    broker.start()
+    settings = KafkaSettings(embedded=broker_kind(), embedded_port=free_port())
+    broker = start_local_broker(settings, Path(tempfile.mkdtemp(prefix="driftloop-broker-")))
     try:
-        asyncio.run(_ready(broker, settings))
         yield settings
     finally:
         broker.stop()
 
 
-async def _ready(broker: EmbeddedBroker, settings: KafkaSettings) -> None:
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server for this session (database ``test``)."""
+    yield from _server("DRIFTLOOP_TEST_POSTGRES_URL", backends.postgres)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis server for this session (database 0)."""
+    yield from _server("DRIFTLOOP_TEST_REDIS_URL", backends.redis)
+
+
+def _server(variable: str, start: Any) -> Iterator[str]:
+    external = os.environ.get(variable)
+    if external:
+        yield external
+        return
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(start())
+        except backends.ServerUnavailable as e:
+            pytest.fail(f"{variable} is unset and {e}", pytrace=False)
+        yield url
+
+
+async def _ready(broker: BrokerProcess, settings: KafkaSettings) -> None:
     await broker.wait_ready(settings)
     await ensure_topics(settings)
 

@@ -14,6 +14,7 @@ from driftloop.platform import topics
 from driftloop.platform.batches import BatchPublisher
 from driftloop.platform.bus import aiokafka_options
 from driftloop.platform.envelope import headers_for
+from driftloop.platform.log_identity import end_offset
 from driftloop.platform.settings import KafkaSettings
 from driftloop_feature.domain.model import Record, Rejection, Vector
 from driftloop_feature.entrypoints import converters
@@ -64,6 +65,14 @@ class KafkaReplayer:
     def __init__(self, settings: KafkaSettings, topic: str) -> None:
         self._settings = settings
         self._topic = topic
+
+    async def end_offset(self, partition: int) -> int:
+        consumer = AIOKafkaConsumer(**aiokafka_options(self._settings), group_id=None)
+        await consumer.start()
+        try:
+            return await end_offset(consumer, TopicPartition(self._topic, partition))
+        finally:
+            await consumer.stop()
 
     async def replay(
         self, partition: int, start: int | None, end: int

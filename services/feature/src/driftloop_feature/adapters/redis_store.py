@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from typing import cast
 
 import redis.asyncio as redis
 
-from driftloop_feature.adapters.redis_tracking import TrackedReads
+from driftloop_feature.adapters.redis_tracking import TrackedReads, Values
 from driftloop_feature.domain.model import Vector
 from driftloop_feature.service.ports import OnlineEntry
 
@@ -72,7 +73,7 @@ class RedisOnlineStore:
 
         if self.cache is not None:
             return await self.cache.mget(keys, decode)
-        raw = await self._redis.mget(keys)
+        raw = cast(Values, await self._redis.mget(keys))
         return [None if v is None else decode(i, v) for i, v in enumerate(raw)]
 
     async def drop_partitions(self, partitions: set[int]) -> None:

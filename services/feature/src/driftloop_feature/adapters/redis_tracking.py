@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import redis.asyncio as redis
 import structlog
@@ -41,6 +41,9 @@ LOOKUPS = Counter(
 )
 
 
+# The clients are made without decode_responses, so Redis answers bytes (the
+# stubs allow str too).
+Values = list[bytes | None]
 T = TypeVar("T")
 
 
@@ -95,7 +98,7 @@ class TrackedReads(Generic[T]):
         if not self.active:
             self.misses += len(keys)
             self._counted["uncached"].inc(len(keys))
-            raw = await self._reader.mget(keys)
+            raw = cast(Values, await self._reader.mget(keys))
             return [None if v is None else decode(i, v) for i, v in enumerate(raw)]
         cache = self._cache
         out: list[T | None] = [cache.get(k) for k in keys]
@@ -114,7 +117,7 @@ class TrackedReads(Generic[T]):
         for key in wanted:
             self._pending[key] = token
         try:
-            values = await self._reader.mget(wanted)
+            values = cast(Values, await self._reader.mget(wanted))
         except BaseException:
             for key in wanted:
                 if self._pending.get(key) is token:

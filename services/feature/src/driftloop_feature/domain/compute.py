@@ -178,15 +178,19 @@ class ViewState:
 def _rolling(
     feat: FeatureSpec, window: list[tuple[float, int, tuple[float, ...]]], index: int
 ) -> float:
+    # FeatureSpec's validator guarantees a rolling feature has `agg` and one window.
+    assert feat.agg is not None
     if feat.window_events is not None:
         selected = window[-feat.window_events :]
     else:
+        assert feat.window_seconds is not None
         start = window[-1][0] - feat.window_seconds
         selected = window[bisect.bisect_right(window, (start, math.inf)) :]
     agg = _AGGS[feat.agg]()
     for event in selected:
         agg.update(event[2][index])
     result = agg.get()
+    assert result is not None  # `selected` holds at least the latest event
     return math.sqrt(result) if feat.agg == "std" else float(result)
 
 

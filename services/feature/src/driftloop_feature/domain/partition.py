@@ -23,10 +23,12 @@ class PartitionState:
     views: dict[str, ViewState] = field(default_factory=dict)
     #: The offset of the next record to apply; -1 before the first one.
     next_offset: int = -1
+    #: The id of the log (Kafka cluster) the records were read from.
+    log_id: str = ""
 
     @classmethod
-    def empty(cls, partition: int, views: list[CompiledView]) -> PartitionState:
-        return cls(partition, {v.name: ViewState(v) for v in views})
+    def empty(cls, partition: int, views: list[CompiledView], log_id: str = "") -> PartitionState:
+        return cls(partition, {v.name: ViewState(v) for v in views}, log_id=log_id)
 
     def applied(self, offset: int) -> bool:
         """Whether the record at ``offset`` is already reflected in the state."""

@@ -51,7 +51,11 @@ class CheckpointStore(Protocol):
 
 
 class Replayer(Protocol):
-    """Reads one partition of the records topic again."""
+    """Reads one partition of the records topic again, and tells which log
+    it reads (see ``driftloop.platform.log_identity``)."""
+
+    async def end_offset(self, partition: int) -> int:
+        """The partition's end offset (the offset the next record will get)."""
 
     def replay(
         self, partition: int, start: int | None, end: int

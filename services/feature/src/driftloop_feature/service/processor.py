@@ -7,6 +7,12 @@ the consumer's committed position is rebuilt by replaying that stretch of the
 partition without publishing. Outcomes are published (and acknowledged) before
 the consumer commits, so a crash at any point ends with every vector published
 at least once, with the values an uninterrupted run computes.
+
+A partition state is only trusted in the log it was read from: one that names
+another cluster id, or claims offsets beyond the partition's end (a reset
+broker, a recreated topic), is dropped and rebuilt from what the log holds —
+checked when a checkpoint is loaded and when a record already applied comes
+again (which is also what a reset log under a running process looks like).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from collections.abc import Callable
 import structlog
 from prometheus_client import Counter
 
+from driftloop.platform.rebuilds import BEYOND_LOG_END, OTHER_CLUSTER, STATE_REBUILDS
 from driftloop_feature.domain.model import Record, Rejection, Vector
 from driftloop_feature.domain.partition import PartitionState
 from driftloop_feature.domain.views import CompiledView
@@ -63,13 +70,21 @@ class FeatureProcessor:
         self._online: dict[tuple[str, str], OnlineEntry] = {}
         self._batch: set[int] = set()
         self._dirty: set[int] = set()
+        self._verified: set[int] = set()
         self._last_checkpoint = clock()
+        #: The id of the log records are read from (set once it is known).
+        self.log_id = ""
 
     async def handle(self, record: Record, partition: int, offset: int) -> None:
         """Apply the record at (partition, offset) and publish its outcomes."""
         state = await self._state_for(partition, offset)
         if state.applied(offset):
-            return  # redelivered: its outcomes were published before
+            if partition in self._verified:
+                return  # redelivered: its outcomes were published before
+            self._verified.add(partition)  # one look at the log per batch
+            if not await self._rebuilt_if_foreign(state):
+                return
+            state = await self._state_for(partition, offset)
         self._batch.add(partition)
         try:
             for outcome in state.apply(record, offset):
@@ -89,6 +104,7 @@ class FeatureProcessor:
         store, checkpoint when due. Raises (and forgets the touched partitions'
         state) when a publish failed, so the batch is read again."""
         batch, self._batch = self._batch, set()
+        self._verified.clear()
         try:
             await self._publisher.flush()
         except BaseException:
@@ -129,12 +145,45 @@ class FeatureProcessor:
     async def _state_for(self, partition: int, offset: int) -> PartitionState:
         state = self._states.get(partition)
         if state is None:
-            state = self._checkpoints.load(partition) or PartitionState.empty(partition, self.views)
+            saved = self._checkpoints.load(partition)
+            if saved is not None and await self._foreign(saved):
+                saved = None
+            state = saved or PartitionState.empty(partition, self.views, self.log_id)
             self._states[partition] = state
             log.info("feature.state_loaded", partition=partition, next_offset=state.next_offset)
         if state.next_offset < offset:
             await self._catch_up(state, offset)
         return state
+
+    async def _rebuilt_if_foreign(self, state: PartitionState) -> bool:
+        """Drop the live state of a partition whose log changed under it."""
+        if not await self._foreign(state):
+            return False
+        self._states.pop(state.partition, None)
+        return True
+
+    async def _foreign(self, state: PartitionState) -> str:
+        """Why ``state`` was not read from this log ('' when it was); logged
+        and counted, since the state is then rebuilt from the log."""
+        end = -1
+        if state.log_id != self.log_id:
+            reason = OTHER_CLUSTER
+        else:
+            end = await self._replayer.end_offset(state.partition)
+            if state.next_offset <= end:
+                return ""
+            reason = BEYOND_LOG_END
+        STATE_REBUILDS.labels("feature.partition", reason).inc()
+        log.warning(
+            "feature.state_from_another_log",
+            partition=state.partition,
+            reason=reason,
+            state_log=state.log_id,
+            log=self.log_id,
+            state_next_offset=state.next_offset,
+            log_end_offset=end,
+        )
+        return reason
 
     async def _catch_up(self, state: PartitionState, end: int) -> None:
         # Records this process has not applied (never, or while another

@@ -3,8 +3,9 @@ where each item came from. Plain data, no transport types."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 from typing import Any, NamedTuple
@@ -46,32 +47,56 @@ class KafkaOrigin(NamedTuple):
     topic: str
     partition: int
     offset: int
+    #: The id of the log (Kafka cluster) it was read from: offsets restart
+    #: at 0 in a reset log, so a position alone does not name a record.
+    log_id: str = ""
+
+    @property
+    def key(self) -> str:
+        """The record's position, unique across logs."""
+        return f"{self.log_id}/{self.topic}/{self.partition}/{self.offset}"
 
 
 class GrpcOrigin(NamedTuple):
     peer: str
     method: str
     request_id: str
-    index: int
+    position: int  # index of the item in its request (``index`` would shadow tuple.index)
 
 
 Origin = KafkaOrigin | GrpcOrigin
 
 _DEAD_LETTER_NS = uuid.UUID("1b0f7c52-3c1e-4f7e-9a53-6d1f0c2b8e41")
+_RECORD_NS = uuid.UUID("5e0d8f4a-7b21-4c0e-8f3d-2a9c6b1e7d52")
 
 
-def dead_letter_id(origin: Origin) -> str:
+def record_id_for(origin: Origin | None) -> str:
+    """Id of a record that came without one: derived from where it was read
+    for the raw topic (the same id when it is read again after a crash, so
+    the redelivery dedupes), fresh for each gRPC submission.
+
+    >>> at = KafkaOrigin("driftloop.records.raw", 1, 42, "cluster-a")
+    >>> record_id_for(at) == record_id_for(at)
+    True
+    >>> record_id_for(at) == record_id_for(at._replace(log_id="cluster-b"))
+    False
+    """
+    if isinstance(origin, KafkaOrigin):
+        return uuid.uuid5(_RECORD_NS, origin.key).hex
+    return uuid.uuid4().hex
+
+
+def dead_letter_id(origin: Origin | None) -> str:
     """Event id of the dead letter for a rejected item: the same for a raw-topic
     record read again after a restart (so consumers can dedupe it), fresh for
-    each gRPC submission.
+    each gRPC submission (or an item of unknown origin).
 
     >>> a = dead_letter_id(KafkaOrigin("driftloop.records.raw", 1, 42))
     >>> a == dead_letter_id(KafkaOrigin("driftloop.records.raw", 1, 42))
     True
     """
     if isinstance(origin, KafkaOrigin):
-        key = f"{origin.topic}/{origin.partition}/{origin.offset}"
-        return uuid.uuid5(_DEAD_LETTER_NS, key).hex
+        return uuid.uuid5(_DEAD_LETTER_NS, origin.key).hex
     return uuid.uuid4().hex
 
 
@@ -100,7 +125,7 @@ class DeadLetter:
     field: str
     message: str
     origin: Origin | None
-    headers: dict[str, bytes] = field(default_factory=dict)
+    headers: dict[str, bytes] = dataclasses.field(default_factory=dict)
     is_label: bool = False
     caused_by: str = ""
 

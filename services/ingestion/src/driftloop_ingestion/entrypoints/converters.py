@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import orjson
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -126,7 +126,7 @@ def _origin(target: ev.Origin, origin: Origin | None) -> None:
             origin.peer,
             origin.method,
             origin.request_id,
-            origin.index,
+            origin.position,
         )
 
 
@@ -159,7 +159,7 @@ def dead_letter_event(dead: DeadLetter, source: str, now: Timestamp) -> ev.Recor
     msg = ev.RecordDeadLettered(
         stream=dead.stream,
         original=dead.original,
-        reason=int(dead.reason),
+        reason=cast(ev.RejectReason, int(dead.reason)),
         message=dead.message,
         field=dead.field,
         is_label=dead.is_label,
@@ -227,13 +227,12 @@ def to_wire(
     (see docs/CONTRACTS.md)."""
     records = RecordEncoder(fields, source, now)
     for item in items:
-        t = type(item)
-        if t is ValidRecord:
+        if isinstance(item, ValidRecord):
             rid = item.record_id
             yield Encoded(_RECORD_TYPE, rid, "", rid, item.entity_id, records.encode(item))
-        elif t is DeadLetter:
+        elif isinstance(item, DeadLetter):
             yield _encoded(dead_letter_event(item, source, now), item.stream)
-        elif t is ValidLabel:
+        elif isinstance(item, ValidLabel):
             yield _encoded(label_event(item, source, now), item.record_id)
         else:
             yield _encoded(alert_event(item, source, now), item.stream)

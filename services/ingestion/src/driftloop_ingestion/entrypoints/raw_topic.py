@@ -14,13 +14,15 @@ from typing import Any
 
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from google.protobuf.message import DecodeError
 
 from driftloop.ingestion.v1.ingestion_service_pb2 import RecordInput
 from driftloop.platform import topics
-from driftloop.platform.bus import _safe_parse  # tolerant of non-UTF-8 headers
+from driftloop.platform.bus import (
+    EventBus,
+    _safe_parse,  # tolerant of non-UTF-8 headers
+)
 from driftloop_ingestion.domain.records import KafkaOrigin, Reason, Rejected
 from driftloop_ingestion.entrypoints.converters import decode_json, submission_from_input
 from driftloop_ingestion.service.intake import RecordIntake, Submission
@@ -45,10 +47,13 @@ def _stream_of(headers: dict[str, bytes], payload: Any, default: str) -> str:
     return default
 
 
-def record_submission(record: ConsumerRecord, default: str, max_bytes: int) -> Submission:
-    """A raw-topic record as a submission (decoded, stream resolved)."""
+def record_submission(
+    record: ConsumerRecord, default: str, max_bytes: int, log_id: str = ""
+) -> Submission:
+    """A raw-topic record as a submission (decoded, stream resolved);
+    ``log_id``: the cluster id of the log it was read from."""
     headers = _headers(record) if record.headers else {}
-    origin = KafkaOrigin(record.topic, record.partition, record.offset)
+    origin = KafkaOrigin(record.topic, record.partition, record.offset, log_id)
     value = record.value or b""
     content_type = headers.get("content-type", b"").decode("utf-8", "replace")
     if content_type in PROTOBUF_TYPES:
@@ -56,8 +61,8 @@ def record_submission(record: ConsumerRecord, default: str, max_bytes: int) -> S
         try:
             sub = submission_from_input(RecordInput.FromString(value), stream, origin, max_bytes)
         except DecodeError as exc:
-            error = Rejected(Reason.MALFORMED, "", f"not a RecordInput: {exc}")
-            sub = Submission(original=value, stream=stream, error=error, origin=origin)
+            malformed = Rejected(Reason.MALFORMED, "", f"not a RecordInput: {exc}")
+            sub = Submission(original=value, stream=stream, error=malformed, origin=origin)
         sub.original = value
     else:
         payload, error = decode_json(value, max_bytes)
@@ -67,7 +72,9 @@ def record_submission(record: ConsumerRecord, default: str, max_bytes: int) -> S
     return sub
 
 
-def label_submission(record: ConsumerRecord, default: str, max_bytes: int) -> LabelSubmission:
+def label_submission(
+    record: ConsumerRecord, default: str, max_bytes: int, log_id: str = ""
+) -> LabelSubmission:
     """A raw-topic label ``{"id", "label", "label_time"?, "stream"?}``."""
     headers = _headers(record) if record.headers else {}
     value = record.value or b""
@@ -77,7 +84,7 @@ def label_submission(record: ConsumerRecord, default: str, max_bytes: int) -> La
         original=value,
         stream=stream,
         error=error,
-        origin=KafkaOrigin(record.topic, record.partition, record.offset),
+        origin=KafkaOrigin(record.topic, record.partition, record.offset, log_id),
         headers=headers,
     )
     if error is None:
@@ -91,12 +98,13 @@ def label_submission(record: ConsumerRecord, default: str, max_bytes: int) -> La
 
 
 def register_raw_consumers(
-    broker: KafkaBroker,
+    bus: EventBus,
     records: RecordIntake,
     labels: LabelIntake,
     settings: IngestionSettings,
 ) -> None:
     """Subscribe intake to the raw records and raw labels topics."""
+    broker = bus.broker
     limit = settings.max_record_bytes
     common: dict[str, Any] = {
         "batch": True,
@@ -110,9 +118,15 @@ def register_raw_consumers(
     @broker.subscriber(topics.RECORDS_RAW.name, group_id=settings.records_group, **common)
     async def on_raw_records(_body: Any, message: KafkaMessage) -> None:
         default = records.catalog.default_stream(settings.default_stream)
-        await records.ingest([record_submission(r, default, limit) for r in message.raw_message])
+        log_id = bus.cluster_id
+        await records.ingest(
+            [record_submission(r, default, limit, log_id) for r in message.raw_message]
+        )
 
     @broker.subscriber(topics.LABELS_RAW.name, group_id=settings.labels_group, **common)
     async def on_raw_labels(_body: Any, message: KafkaMessage) -> None:
         default = labels.catalog.default_stream(settings.default_stream)
-        await labels.submit([label_submission(r, default, limit) for r in message.raw_message])
+        log_id = bus.cluster_id
+        await labels.submit(
+            [label_submission(r, default, limit, log_id) for r in message.raw_message]
+        )

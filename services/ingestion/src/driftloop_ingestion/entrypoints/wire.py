@@ -159,7 +159,7 @@ class RecordEncoder:
                 _bytes_field(b"\x0a", origin.peer)
                 + _bytes_field(b"\x12", origin.method)
                 + _bytes_field(b"\x1a", origin.request_id)
-                + _int_field(b"\x20", origin.index)
+                + _int_field(b"\x20", origin.position)
             )
             parts.append(_message(b"\x42", _message(b"\x12", body)))
         return b"".join(parts)

@@ -25,11 +25,13 @@ from driftloop_ingestion.domain.bad_rate import BadRateWatch
 from driftloop_ingestion.domain.recent import RecentIds
 from driftloop_ingestion.domain.records import (
     DeadLetter,
+    KafkaOrigin,
     Origin,
     Reason,
     Rejected,
     ValidRecord,
     dead_letter_id,
+    record_id_for,
 )
 from driftloop_ingestion.service import metrics
 from driftloop_ingestion.service.catalog import StreamCatalog
@@ -123,15 +125,15 @@ class RecordIntake:
                 if validator is not None:
                     outcomes.setdefault(sub.stream, []).append(exc.reason)
                 continue
-            if rec.id_given:
+            if not rec.id_given:
+                rec.record_id = record_id_for(sub.origin)
+            if rec.id_given or type(sub.origin) is KafkaOrigin:
                 key = (rec.stream, rec.record_id)
                 if not self.dedupe.claim(key, now):
                     results.append(Result(rec.record_id, Status.DUPLICATE))
                     tally[rec.stream, "duplicate", ""] += 1
                     continue
                 claimed.append(key)
-            else:
-                rec.record_id = new_id()
             rec.origin = sub.origin
             out.append(rec)
             results.append(Result(rec.record_id, Status.ACCEPTED))

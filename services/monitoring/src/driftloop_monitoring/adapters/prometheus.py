@@ -29,6 +29,12 @@ UNMATCHED = Counter(
     "Predictions or labels that aged out without a match",
     ["kind"],
 )
+UNJOINABLE = Counter(
+    "driftloop_monitoring_unjoinable_predictions_total",
+    "Predictions with no usable record id (none sent, or one serving generated): "
+    "they count for drift but can never meet a label",
+    ["model"],
+)
 FEATURE_PSI = Gauge(
     "driftloop_monitoring_feature_psi", "Last window's PSI per feature", ["model", "feature"]
 )
@@ -73,6 +79,9 @@ class PrometheusMetrics:
     def unmatched(self, what: str, n: int) -> None:
         if n:
             UNMATCHED.labels(what).inc(n)
+
+    def unjoinable(self, model: str) -> None:
+        UNJOINABLE.labels(model).inc()
 
     def feature_drift(self, model: str, feature: str, psi: float, statistic: float) -> None:
         FEATURE_PSI.labels(model, feature).set(psi)

@@ -23,6 +23,7 @@ from typing import Any
 from driftloop_monitoring.domain.canary import Evidence, Rollout, Side
 from driftloop_monitoring.domain.join import JoinBuffer, Key
 from driftloop_monitoring.domain.model import Histogram, Label, ModelState, Prediction, VersionInfo
+from driftloop_monitoring.domain.paired import Paired
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (name TEXT PRIMARY KEY, body TEXT NOT NULL);
@@ -89,7 +90,7 @@ class _Buffer(JoinBuffer):
             if table == "joined":
                 rows = [(*k, v) for k, v in ops.items() if v is not None]
             else:
-                rows = [v for v in ops.values() if v is not None]
+                rows = [v for v in ops.values() if isinstance(v, tuple)]
             if gone:
                 db.executemany(f"DELETE FROM {table} WHERE {cols}", gone)
             if rows:
@@ -150,6 +151,8 @@ def _version(d: dict[str, Any]) -> VersionInfo:
 
 def _rollout(d: dict[str, Any]) -> Rollout:
     d["cand"], d["champ"] = Side(**d["cand"]), Side(**d["champ"])
+    if "paired" in d:  # rollouts saved before paired evidence have none
+        d["paired"] = Paired(**d["paired"])
     if d["last_evidence"] is not None:
         d["last_evidence"] = Evidence(**d["last_evidence"])
     return Rollout(**d)

@@ -2,29 +2,40 @@
 period.
 
 Guard rails first (no labels needed, once both sides made
-``min_predictions``): the candidate's error rate, its latency p99 against the
-champion's, and the distance (PSI) between their prediction distributions.
-Then, with ``min_labelled`` labelled predictions per side, a one-sided
-non-inferiority z-test on the per-prediction score of the chosen metric
-(for accuracy this is the unpooled two-proportion test):
+``min_predictions``): the candidate's error rate and its latency p99 against
+the champion's. Then, with ``min_labelled`` labelled predictions per side, a
+one-sided non-inferiority z-test on the per-prediction score of the chosen
+metric (for accuracy this is the unpooled two-proportion test):
 
 - candidate not worse than champion minus ``margin`` at ``alpha`` → pass
   (step up, or promote after the last step);
 - candidate significantly worse than champion minus ``margin`` → roll back;
 - otherwise keep gathering; with no verdict by ``timeout_s`` → roll back.
 
+Label evidence outranks the label-free prediction-PSI guard rail: a concept
+drift that moves the class balance is exactly when a correct candidate
+predicts differently. The PSI (less what two samples of one distribution
+show by chance at these sizes) therefore never rolls back on its own: it
+rolls back only once both sides have ``min_labelled`` labelled predictions
+and the labels still do not show the candidate not worse.
+
 Evidence accumulates over the whole rollout; a step up needs ``min_labelled``
 new candidate samples since the previous step.
+
+When both sides scored the same labelled records (shadow mode mirrors every
+request), the verdict uses the paired test instead (:mod:`.paired`; McNemar
+for accuracy) once ``min_labelled`` records are paired.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import stats
 
+from driftloop_monitoring.domain.paired import Paired
 from driftloop_monitoring.domain.windowed import psi
 
 STEP, PROMOTE, ROLLBACK = "step", "promote", "rollback"
@@ -134,6 +145,24 @@ def prediction_psi(a: Side, b: Side) -> float:
     )
 
 
+def psi_noise(a: Side, b: Side, *, quantile: float = 0.999) -> float:
+    """How large the PSI of two samples of one distribution gets by chance.
+
+    PSI is the symmetric Kullback-Leibler divergence; for samples of sizes
+    n1 and n2 over k classes, PSI / (1/n1 + 1/n2) is approximately
+    chi-squared with k - 1 degrees of freedom. This is its ``quantile``.
+
+    >>> s = Side(classes={"0": 30, "1": 30})
+    >>> round(psi_noise(s, s), 3)  # 60 predictions per side: chance alone reaches 0.36
+    0.361
+    """
+    k = len(set(a.classes) | set(b.classes))
+    n1, n2 = sum(a.classes.values()), sum(b.classes.values())
+    if k < 2 or not n1 or not n2:
+        return 0.0
+    return float(stats.chi2.ppf(quantile, k - 1)) * (1 / n1 + 1 / n2)
+
+
 def evidence(cand: Side, champ: Side, policy: Policy) -> tuple[Evidence, float, float]:
     """The numbers, plus the p-values of non-inferiority and of inferiority."""
     z, p_ok, p_bad = math.nan, 1.0, 1.0
@@ -165,10 +194,22 @@ def evidence(cand: Side, champ: Side, policy: Policy) -> tuple[Evidence, float, 
 
 
 def judge(
-    cand: Side, champ: Side, policy: Policy, *, labelled_at_last_step: int, elapsed_s: float
+    cand: Side,
+    champ: Side,
+    policy: Policy,
+    *,
+    labelled_at_last_step: int,
+    elapsed_s: float,
+    paired: Paired | None = None,
 ) -> Verdict | None:
     """The verdict now, or None to keep gathering."""
     ev, p_ok, p_bad = evidence(cand, champ, policy)
+    test = ""
+    enough = cand.labelled >= policy.min_labelled and champ.labelled >= policy.min_labelled
+    if paired is not None and paired.pairs >= policy.min_labelled:
+        z, p_ok, p_bad = paired.test(policy.margin)
+        ev = replace(ev, statistic=z if math.isfinite(z) else 0.0, p_value=p_ok)
+        test, enough = f"paired, {paired.discordant}/{paired.pairs} discordant, ", True
     guards = cand.predictions >= policy.min_predictions
     guards_vs = guards and champ.predictions >= policy.min_predictions
     if guards and ev.candidate_error_rate > policy.max_error_rate:
@@ -178,14 +219,23 @@ def judge(
         excess = ev.candidate_latency_p99_ms - ev.champion_latency_p99_ms
         if ratio > policy.max_latency_p99_ratio and excess > policy.min_latency_excess_ms:
             return Verdict(ROLLBACK, f"candidate latency p99 {ratio:.1f}x the champion's", ev)
-    if guards_vs and ev.prediction_psi > policy.max_prediction_psi:
-        return Verdict(ROLLBACK, f"prediction distribution PSI {ev.prediction_psi:.2f}", ev)
-    enough = cand.labelled >= policy.min_labelled and champ.labelled >= policy.min_labelled
     if enough and p_bad < policy.alpha:
-        return Verdict(ROLLBACK, f"candidate worse on {policy.metric} (p={p_bad:.3g})", ev)
+        return Verdict(ROLLBACK, f"candidate worse on {policy.metric} ({test}p={p_bad:.3g})", ev)
     fresh = cand.labelled - labelled_at_last_step >= policy.min_labelled
-    if enough and fresh and p_ok < policy.alpha:
-        return Verdict(STEP, f"candidate not worse on {policy.metric} (p={p_ok:.3g})", ev)
+    if enough and p_ok < policy.alpha:
+        if fresh:
+            reason = f"candidate not worse on {policy.metric} ({test}p={p_ok:.3g})"
+            return Verdict(STEP, reason, ev)
+        # The labels vouch for the candidate: no label-free guard rail overrides them.
+    elif guards_vs and enough:
+        limit = policy.max_prediction_psi + psi_noise(cand, champ)
+        if ev.prediction_psi > limit:
+            return Verdict(
+                ROLLBACK,
+                f"prediction distribution PSI {ev.prediction_psi:.2f} > {limit:.2f} and "
+                f"the labels do not show the candidate not worse (p={p_ok:.3g})",
+                ev,
+            )
     if elapsed_s >= policy.timeout_s:
         return Verdict(ROLLBACK, f"no verdict within {policy.timeout_s:g}s", ev)
     return None
@@ -210,6 +260,7 @@ class Rollout:
     champ: Side = field(default_factory=Side)
     last_evidence: Evidence | None = None
     decided_event_id: str = ""
+    paired: Paired = field(default_factory=Paired)
 
     def share(self, policy: Policy) -> float:
         return policy.steps[min(self.step, len(policy.steps) - 1)]

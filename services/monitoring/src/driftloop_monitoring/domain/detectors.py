@@ -62,8 +62,8 @@ def change_point(values: np.ndarray, *, increase_only: bool = False) -> tuple[in
         m = float(values.mean()) if len(values) else 0.0
         return 0, m, m
     n = len(values)
-    k = np.arange(1, n)
-    c = np.cumsum(values - values.mean())[:-1] / np.sqrt(k * (n - k) / n)
+    ks = np.arange(1, n)
+    c = np.cumsum(values - values.mean())[:-1] / np.sqrt(ks * (n - ks) / n)
     k = int(np.argmin(c) if increase_only else np.argmax(np.abs(c))) + 1
     return k, float(values[:k].mean()), float(values[k:].mean())
 

@@ -25,6 +25,7 @@ class Prediction:
     feature_names: tuple[str, ...] = ()
     features: tuple[float, ...] = ()
     event_id: str = ""
+    joinable: bool = True  # False: no label can carry its record id
 
     @property
     def key(self) -> tuple[str, str, int]:

@@ -60,9 +60,10 @@ def category_of(value: float | str) -> str:
     """
     if isinstance(value, str):
         try:
-            value = float(value)
+            number = float(value)
         except ValueError:
             return value
+        value = number
     return str(int(value)) if float(value).is_integer() else str(value)
 
 

@@ -3,6 +3,8 @@ place. Bad input raises ``ValueError`` naming the field."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -56,13 +58,16 @@ def _ts(seconds: float) -> Timestamp:
     return ts
 
 
-def prediction_from(e: serving_pb2.PredictionMade) -> Prediction:
-    if not e.record_id:
-        raise ValueError("record_id is empty")
+def predictions_from(e: serving_pb2.PredictionMade) -> list[Prediction]:
+    """The event's predictions: one, or one per row of a multi-row request
+    (``rows``; row i's record id is ``<record_id>/<i>``, as serving numbers
+    them). A prediction without a record id, or with one serving made up, is
+    kept (it counts for drift) but marked unjoinable."""
     if not e.model.name or e.model.version <= 0:
         raise ValueError("model.name and model.version are required")
-    return Prediction(
-        record_id=e.record_id,
+    base = Prediction(
+        record_id=e.record_id or e.meta.event_id,
+        joinable=bool(e.record_id) and not e.record_id_generated,
         model=e.model.name,
         version=e.model.version,
         role=ROLE_FROM.get(e.role, ""),
@@ -74,6 +79,26 @@ def prediction_from(e: serving_pb2.PredictionMade) -> Prediction:
         features=tuple(e.features),
         event_id=e.meta.event_id,
     )
+    if not e.HasField("rows"):
+        return [base]
+    rows = e.rows
+    n = rows.count
+    if n <= 0 or len(rows.predictions) != n:
+        raise ValueError(f"rows: count {n} with {len(rows.predictions)} predictions")
+    width, classes = divmod(len(rows.features), n), divmod(len(rows.probabilities), n)
+    if width[1] or classes[1]:
+        raise ValueError(f"rows: features or probabilities do not split into {n} rows")
+    w, k = width[0], classes[0]
+    return [
+        replace(
+            base,
+            record_id=f"{base.record_id}/{i}",
+            prediction=rows.predictions[i],
+            features=tuple(rows.features[i * w : (i + 1) * w]),
+            probabilities=tuple(rows.probabilities[i * k : (i + 1) * k]),
+        )
+        for i in range(n)
+    ]
 
 
 def label_from(e: ingestion_pb2.LabelReceived) -> Label:

@@ -23,11 +23,12 @@ from driftloop_monitoring.service.monitor import Monitor
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+E = TypeVar("E", bound=Message)
 REGISTERED = ModelVersionRegistered.DESCRIPTOR.full_name
 ALIAS = AliasChanged.DESCRIPTOR.full_name
 
 
-def _parse(fn: Callable[[Message], T], event: Message) -> T:
+def _parse(fn: Callable[[E], T], event: E) -> T:
     try:
         return fn(event)
     except ValueError as exc:
@@ -43,7 +44,10 @@ def register(
         monitor.flush()
 
     async def on_prediction(e: PredictionMade, ctx: EventContext) -> None:
-        await out.publish(monitor.on_prediction(_parse(converters.prediction_from, e)), ctx)
+        facts = []
+        for p in _parse(converters.predictions_from, e):
+            facts += monitor.on_prediction(p)
+        await out.publish(facts, ctx)
 
     async def on_label(e: LabelReceived, ctx: EventContext) -> None:
         await out.publish(monitor.on_label(_parse(converters.label_from, e)), ctx)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from driftloop_monitoring.domain.canary import Rollout
+from driftloop_monitoring.domain.canary import ROLLBACK, Rollout
 from driftloop_monitoring.domain.debounce import Debouncer
 from driftloop_monitoring.domain.events import DriftFound, RolloutChanged
 from driftloop_monitoring.domain.join import LabelJoin
@@ -27,8 +27,8 @@ from driftloop_monitoring.domain.model import (
 )
 from driftloop_monitoring.domain.quality import QualityWindow, loss
 from driftloop_monitoring.domain.windowed import FeatureResult
-from driftloop_monitoring.service.drift import DriftWatch
-from driftloop_monitoring.service.metrics import NullMetrics
+from driftloop_monitoring.service.drift import BELOW_GATE, DriftWatch
+from driftloop_monitoring.service.metrics import Metrics, NullMetrics
 from driftloop_monitoring.service.policies import Policies
 from driftloop_monitoring.service.ports import StateStore
 from driftloop_monitoring.service.rollouts import Rollouts
@@ -56,7 +56,7 @@ class Monitor:
         store: StateStore,
         policies: Policies,
         *,
-        metrics: NullMetrics | None = None,
+        metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
         quality_window: int = 1000,
         recent_drift_kept: int = 20,
@@ -91,10 +91,14 @@ class Monitor:
 
     def _watch(self, name: str) -> DriftWatch:
         info = self.model(name).versions.get(self.model(name).champion)
-        watch = DriftWatch(name, info, self.policies.drift(name))
-        watch.on_window = lambda results: [
-            self.metrics.feature_drift(name, r.name, r.psi, r.statistic) for r in results
-        ]
+        margin = self.policies.canary(name).margin
+        watch = DriftWatch(name, info, self.policies.drift(name), margin=margin)
+
+        def on_window(results: list[FeatureResult]) -> None:
+            for r in results:
+                self.metrics.feature_drift(name, r.name, r.psi, r.statistic)
+
+        watch.on_window = on_window
         return watch
 
     def on_version(self, info: VersionInfo) -> None:
@@ -125,25 +129,32 @@ class Monitor:
             state.candidate = version
         self.store.save_model(state)
         log.info("alias.seen", model=model, alias=alias, version=version, previous=previous)
-        return list(
-            self.rollouts.on_alias(
-                state,
-                alias,
-                version,
-                previous,
-                event_id=event_id,
-                correlation_id=correlation_id,
-                now=self.clock(),
-            )
+        facts = self.rollouts.on_alias(
+            state,
+            alias,
+            version,
+            previous,
+            event_id=event_id,
+            correlation_id=correlation_id,
+            now=self.clock(),
         )
+        if any(f.kind == "completed" and f.verdict == ROLLBACK for f in facts):
+            # The champion stays, measured worse than its candidate: detect afresh.
+            self.runtime(model).watch.rearm()
+        return list(facts)
 
     # -- the stream ----------------------------------------------------------
     def on_prediction(self, p: Prediction) -> list[Fact]:
         now = self.clock()
-        dupes = self.join.counts.duplicates
-        joined = self.join.add_prediction(p, now)
-        if self.join.counts.duplicates != dupes:
-            return []  # one prediction per (record id, model, version)
+        joined: list[Joined] = []
+        if p.joinable:
+            dupes = self.join.counts.duplicates
+            joined = self.join.add_prediction(p, now)
+            if self.join.counts.duplicates != dupes:
+                return []  # one prediction per (record id, model, version)
+        else:
+            # No label will ever carry its id: counted, never held for a join.
+            self.metrics.unjoinable(p.model)
         state = self.model(p.model)
         out: list[Fact] = []
         role = p.role or state.role_of(p.version)
@@ -216,7 +227,7 @@ class Monitor:
         out: list[Fact] = list(self.rollouts.on_joined(j, task, now))
         if p.version == state.champion:
             at = max(p.at, j.label.at) or now
-            out += self._admit(rt.watch.on_loss(loss(j, task), at, rt.positions))
+            out += self._admit_all(rt.watch.on_loss(loss(j, task), at, rt.positions))
         return out
 
     def _first_sight(self, rt: _Runtime, record_id: str) -> bool:
@@ -235,12 +246,28 @@ class Monitor:
         if d is None:
             return []
         cooldown = self.policies.drift(d.model).cooldown_s
+        watch = self.runtime(d.model).watch
+        if d.detector == BELOW_GATE:
+            if self.rollouts.running(d.model):
+                return []  # a candidate is being judged: its verdict comes first
+            # Retry with backoff: the cooldown doubles with each alert (up to 16x).
+            cooldown *= 2 ** min(watch.alerts, 4)
         # One cooldown per model and kind: an early data-drift warning must not
         # hide the concept drift that follows it (only the latter retrains).
         key = f"{d.model}/{d.kind}"
         if not self.debounce.admit(key, d.window_end, cooldown_s=cooldown):
             log.info("drift.suppressed", model=d.model, kind=d.kind, detector=d.detector)
             return []
+        if d.detector == BELOW_GATE:
+            watch.alerts += 1
+            log.warning(
+                "champion.below_gate",
+                model=d.model,
+                version=d.version,
+                loss=d.statistic,
+                gate=d.threshold,
+                alerts=watch.alerts,
+            )
         self.store.save_cooldown(key, d.window_end)
         self.runtime(d.model).recent_drift.append(d)
         self.metrics.drift(d.model, d.kind, d.detector)

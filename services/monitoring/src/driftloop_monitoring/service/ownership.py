@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import structlog
 
-from driftloop.platform.leases import Leases
+from driftloop.platform.lease_port import LeaseStore
 
 log = structlog.get_logger(__name__)
 
@@ -26,7 +26,7 @@ log = structlog.get_logger(__name__)
 class Ownership:
     def __init__(
         self,
-        leases: Leases,
+        leases: LeaseStore,
         models: Callable[[], Iterable[str]],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -13,7 +13,8 @@ class StateStore(Protocol):
     """Keeps what must survive a restart. ``flush`` makes the changes since
     the last flush durable; it runs before input offsets are committed."""
 
-    buffer: JoinBuffer
+    @property
+    def buffer(self) -> JoinBuffer: ...
 
     def load_models(self) -> dict[str, ModelState]: ...
     def save_model(self, state: ModelState) -> None: ...

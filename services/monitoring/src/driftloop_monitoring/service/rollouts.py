@@ -11,6 +11,7 @@ from driftloop_monitoring.domain import canary
 from driftloop_monitoring.domain.canary import Rollout
 from driftloop_monitoring.domain.events import RolloutChanged
 from driftloop_monitoring.domain.model import CANDIDATE, CHAMPION, Joined, ModelState, Prediction
+from driftloop_monitoring.domain.paired import CANDIDATE_SIDE, CHAMPION_SIDE
 from driftloop_monitoring.domain.quality import sample_score
 from driftloop_monitoring.service.policies import Policies
 from driftloop_monitoring.service.ports import StateStore
@@ -96,6 +97,11 @@ class Rollouts:
             out.append(started)
         return out
 
+    def running(self, model: str) -> bool:
+        """Whether a rollout of the model is under way (not yet completed)."""
+        r = self.active.get(model)
+        return r is not None and r.phase != "completed"
+
     def on_prediction(self, p: Prediction) -> None:
         r = self.active.get(p.model)
         if r is None or r.phase not in ("started", "stepping"):
@@ -113,7 +119,9 @@ class Rollouts:
         if side is None:
             return []
         policy = self.policies.canary(p.model)
-        side.add_score(sample_score(j, task, policy.metric))
+        score = sample_score(j, task, policy.metric)
+        side.add_score(score)
+        r.paired.add(p.record_id, CANDIDATE_SIDE if side is r.cand else CHAMPION_SIDE, score)
         if (r.cand.labelled + r.champ.labelled) % 10:
             return []
         return self._judge(r, policy, now)
@@ -132,6 +140,7 @@ class Rollouts:
             policy,
             labelled_at_last_step=r.labelled_at_last_step,
             elapsed_s=now - r.started_at,
+            paired=r.paired,
         )
         if v is None:
             r.last_evidence = canary.evidence(r.cand, r.champ, policy)[0]

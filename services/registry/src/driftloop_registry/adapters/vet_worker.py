@@ -13,22 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ORT_TO_OIP = {
-    "tensor(float)": "FP32",
-    "tensor(double)": "FP64",
-    "tensor(float16)": "FP16",
-    "tensor(bfloat16)": "BF16",
-    "tensor(int8)": "INT8",
-    "tensor(int16)": "INT16",
-    "tensor(int32)": "INT32",
-    "tensor(int64)": "INT64",
-    "tensor(uint8)": "UINT8",
-    "tensor(uint16)": "UINT16",
-    "tensor(uint32)": "UINT32",
-    "tensor(uint64)": "UINT64",
-    "tensor(bool)": "BOOL",
-    "tensor(string)": "BYTES",
-}
+from driftloop.platform.datatypes import BY_OIP, SERVABLE, oip_name
 
 
 class Refused(Exception):
@@ -80,7 +65,7 @@ def _signature(session: Any) -> dict[str, list[dict[str, Any]]]:
         return [
             {
                 "name": i.name,
-                "datatype": ORT_TO_OIP.get(i.type, i.type),
+                "datatype": oip_name(i.type),
                 "shape": [d if isinstance(d, int) and d >= 0 else -1 for d in (i.shape or [])],
             }
             for i in items
@@ -89,21 +74,28 @@ def _signature(session: Any) -> dict[str, list[dict[str, Any]]]:
     return {"inputs": specs(session.get_inputs()), "outputs": specs(session.get_outputs())}
 
 
+def _check_servable(signature: dict[str, Any]) -> None:
+    """Serving feeds and reads fixed-size numeric tensors only (the platform's
+    datatype table says which): refuse what it could not load or answer."""
+    for kind in ("inputs", "outputs"):
+        for spec in signature[kind]:
+            if spec["datatype"] not in SERVABLE:
+                raise Refused(
+                    f"{kind[:-1]} {spec['name']!r} has datatype {spec['datatype']}, which "
+                    f"serving cannot carry (it serves {', '.join(sorted(SERVABLE))})"
+                )
+
+
 def _trial_run(session: Any, signature: dict[str, Any]) -> None:
     """Run one all-zero row: a graph that allocates gigabytes fails here."""
     import numpy as np
 
-    from_oip = {v: k[7:-1] for k, v in ORT_TO_OIP.items()}
-    feeds = {}
-    for spec in signature["inputs"]:
-        dtype = from_oip.get(spec["datatype"])
-        if dtype is None:
-            raise Refused(f"input {spec['name']!r} has unsupported type {spec['datatype']}")
-        shape = [1 if d < 0 else d for d in spec["shape"]]
-        np_type = {"float": "float32", "double": "float64", "string": "object"}.get(dtype, dtype)
-        feeds[spec["name"]] = np.zeros(shape, dtype=np_type if np_type != "object" else object)
-        if np_type == "object":
-            feeds[spec["name"]][...] = ""
+    feeds = {
+        spec["name"]: np.zeros(
+            [1 if d < 0 else d for d in spec["shape"]], dtype=BY_OIP[spec["datatype"]].numpy
+        )
+        for spec in signature["inputs"]
+    }
     try:
         session.run(None, feeds)
     except MemoryError:
@@ -156,6 +148,7 @@ def vet(path: Path, feature_width: int) -> dict[str, Any]:
                 f"input {inputs[0]['name']!r} has width {'dynamic' if width < 0 else width}, "
                 f"the feature view has {feature_width} values"
             )
+    _check_servable(signature)
     _trial_run(session, signature)
     return signature
 

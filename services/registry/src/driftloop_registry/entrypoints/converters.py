@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 from driftloop.common.v1 import common_pb2
 from driftloop.platform.envelope import new_meta
@@ -59,7 +60,7 @@ def version_to_proto(v: ModelVersion) -> model_pb2.ModelVersion:
         feature_view=v.feature_view,
         feature_view_version=v.feature_view_version,
         aliases=list(v.aliases),
-        task=int(v.task),
+        task=cast(common_pb2.TaskKind, int(v.task)),
         description=v.description,
     )
     for spec, target in ((v.signature.inputs, out.signature.inputs),

@@ -3,11 +3,11 @@ vetting subprocess, the event bus) and tests use fakes."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from driftloop_registry.domain.model import (
     AliasChange,
@@ -43,7 +43,7 @@ class PendingEvent:
     change: AliasChange | None = None
 
 
-Publish = Callable[[list[PendingEvent]], Awaitable[None]]
+Publish = Callable[[list[PendingEvent]], Coroutine[Any, Any, None]]
 
 
 class Repository(Protocol):

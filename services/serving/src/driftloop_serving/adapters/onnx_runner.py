@@ -5,24 +5,8 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 
-from driftloop_serving.domain.tensors import TensorSpec
-
-#: onnxruntime's tensor type names -> OIP datatypes.
-_OIP_OF = {
-    "tensor(bool)": "BOOL",
-    "tensor(int8)": "INT8",
-    "tensor(int16)": "INT16",
-    "tensor(int32)": "INT32",
-    "tensor(int64)": "INT64",
-    "tensor(uint8)": "UINT8",
-    "tensor(uint16)": "UINT16",
-    "tensor(uint32)": "UINT32",
-    "tensor(uint64)": "UINT64",
-    "tensor(float16)": "FP16",
-    "tensor(float)": "FP32",
-    "tensor(double)": "FP64",
-    "tensor(string)": "BYTES",
-}
+from driftloop.platform.datatypes import oip_name
+from driftloop_serving.domain.tensors import DTYPES, TensorSpec
 
 
 def session_options(intra_op_threads: int, inter_op_threads: int) -> ort.SessionOptions:
@@ -42,7 +26,7 @@ def session_options(intra_op_threads: int, inter_op_threads: int) -> ort.Session
 
 def _spec(arg: ort.NodeArg) -> TensorSpec:
     shape = tuple(d if isinstance(d, int) and d >= 0 else -1 for d in (arg.shape or ()))
-    return TensorSpec(arg.name, _OIP_OF.get(arg.type, arg.type), shape)
+    return TensorSpec(arg.name, oip_name(arg.type), shape)
 
 
 class OnnxRunner:
@@ -61,8 +45,9 @@ class OnnxRunner:
 
     def warm(self, rounds: int = 3) -> None:
         """Score zeros a few times so the first real request is not the slow one."""
-        from driftloop_serving.domain.tensors import DTYPES
-
+        for spec in self.inputs:
+            if spec.datatype not in DTYPES:  # the registry refuses such models
+                raise ValueError(f"input {spec.name!r}: serving cannot feed {spec.datatype}")
         feeds = {
             spec.name: np.zeros(
                 tuple(1 if d < 0 else d for d in spec.shape), dtype=DTYPES[spec.datatype]

@@ -1,7 +1,7 @@
 """Publishes prediction events through the platform's batch fast path.
 
 Predictions are the one high-volume stream serving writes (one event per
-scored row), so they skip the bus's per-message path
+scoring call), so they skip the bus's per-message path
 (``driftloop.platform.batches``): events of one model share a key, hence a
 partition, and go out as producer batches. The envelope is the platform's
 (``envelope.headers_for``): the same CloudEvents binary-mode headers, built
@@ -14,6 +14,8 @@ import itertools
 import time
 import uuid
 
+import structlog
+
 from driftloop.platform import topics
 from driftloop.platform.batches import BatchPublisher
 from driftloop.platform.envelope import CONTENT_TYPE, SPEC_VERSION
@@ -21,6 +23,8 @@ from driftloop.platform.settings import KafkaSettings
 from driftloop.serving.v1 import events_pb2
 from driftloop_serving.domain.predictions import Scored
 from driftloop_serving.entrypoints import converters
+
+log = structlog.get_logger(__name__)
 
 TOPIC = topics.PREDICTIONS.name
 TYPE = events_pb2.PredictionMade.DESCRIPTOR.full_name
@@ -51,23 +55,40 @@ class PredictionPublisher:
     async def stop(self) -> None:
         await self._kafka.stop()
 
-    async def publish(self, batch: list[Scored]) -> None:
-        """Publish every row's event and wait for the broker's acknowledgements."""
+    async def publish(self, batch: list[Scored]) -> int:
+        """Publish one event per scoring call (a multi-row call's rows in one
+        event) and wait for the broker's acknowledgements. A call whose outputs
+        cannot be read as rows is skipped alone (logged); returns how many were
+        skipped."""
         out = self._kafka.batches()
+        skipped = 0
         for scored in batch:
+            try:
+                event = converters.prediction_event(scored, self._new_id, self._source)
+            except (ValueError, TypeError, IndexError) as exc:
+                # One client's odd outputs must never cost the others their events.
+                skipped += 1
+                log.warning(
+                    "predictions.unconvertible",
+                    model=scored.info.model,
+                    request_id=scored.request_id,
+                    error=repr(exc),
+                )
+                continue
+            if event is None:
+                continue  # no rows, nothing predicted
+            headers = [
+                *self._static,
+                ("ce_id", event.meta.event_id.encode()),
+                ("ce_time", _iso(scored.at).encode()),
+            ]
+            if scored.record_id:
+                cause = scored.record_id.encode()
+                headers += [("ce_causationid", cause), ("ce_correlationid", cause)]
             key = scored.info.model.encode()
-            ce_time = _iso(scored.at).encode()
-            cause = scored.record_id.encode()
-            for event in converters.prediction_events(scored, self._new_id, self._source):
-                headers = [
-                    *self._static,
-                    ("ce_id", event.meta.event_id.encode()),
-                    ("ce_time", ce_time),
-                ]
-                if cause:
-                    headers += [("ce_causationid", cause), ("ce_correlationid", cause)]
-                await out.add(TOPIC, key, event.SerializeToString(), headers, TYPE)
+            await out.add(TOPIC, key, event.SerializeToString(), headers, TYPE)
         await out.send()
+        return skipped
 
 
 def _iso(at: float) -> str:

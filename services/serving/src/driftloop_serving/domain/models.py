@@ -4,6 +4,7 @@ released (after its in-flight requests)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -173,5 +174,5 @@ class Catalog:
             model = self._models[name] = ServedModel(name, default_split=self._default)
         return model
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[ServedModel]:
         return iter(list(self._models.values()))

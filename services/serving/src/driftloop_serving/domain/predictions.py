@@ -29,21 +29,26 @@ class Scored:
     outputs: dict[str, np.ndarray]
     latency_ms: float
     at: float  # unix seconds
+    generated_id: bool = False  # record_id was made up: no label will join it
+    vector_record_id: str = ""  # entity-keyed: the online vector the features came from
 
 
 @dataclass(frozen=True, slots=True)
-class Row:
-    """One prediction of one row."""
+class Columns:
+    """What one scored call predicted, as flat row-major lists: ``count``
+    rows of features, one prediction each, and the class probabilities.
+    Row ``i`` of a multi-row call joins as ``<record id>/<i>``."""
 
-    record_id: str
+    count: int
     features: list[float]
-    prediction: float
+    predictions: list[float]
     probabilities: list[float]
 
 
-def rows(scored: Scored) -> list[Row]:
-    """One :class:`Row` per scored row. A single-row call keeps the request's
-    id as record id; row ``i`` of a batch gets ``<id>/<i>``."""
+def columns(scored: Scored) -> Columns:
+    """The call's rows, read with whole-array conversions (one per output,
+    not one per row). Outputs that disagree on the row count raise
+    ``ValueError``."""
     outputs = scored.outputs
     label, probs, value = (
         outputs.get("label"),
@@ -55,19 +60,20 @@ def rows(scored: Scored) -> list[Row]:
     if head is None and first is not None and first.size and first.dtype.kind in "biuf":
         head = first
     n = _rows_of(head, probs, scored.features)
-    # Whole-array conversions: one call per output, not one per row.
-    predictions = [0.0] * n if head is None else head.reshape(n, -1)[:, 0].astype(float).tolist()
-    probabilities = [[]] * n if probs is None else probs.reshape(n, -1).astype(float).tolist()
-    features = (
-        [[]] * n
-        if scored.features is None
-        else scored.features.reshape(n, -1).astype(float).tolist()
+    if n == 0:
+        return Columns(0, [], [], [])  # a call with no rows predicted nothing
+    return Columns(
+        n,
+        _flat(scored.features, n),
+        [0.0] * n if head is None else head.reshape(n, -1)[:, 0].astype(float).tolist(),
+        _flat(probs, n),
     )
-    rid = scored.record_id
-    return [
-        Row(rid if n == 1 else f"{rid}/{i}", features[i], predictions[i], probabilities[i])
-        for i in range(n)
-    ]
+
+
+def _flat(array: np.ndarray | None, n: int) -> list[float]:
+    if array is None:
+        return []
+    return array.reshape(n, -1).astype(float).ravel().tolist()
 
 
 def _rows_of(*arrays: np.ndarray | None) -> int:

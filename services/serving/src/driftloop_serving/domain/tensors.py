@@ -7,23 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from driftloop.platform.datatypes import DATATYPES
 from driftloop.platform.errors import InvalidArgument
 
-#: OIP v2 datatype name -> numpy dtype (the ones driftloop models use).
-DTYPES: dict[str, np.dtype] = {
-    "BOOL": np.dtype(np.bool_),
-    "INT8": np.dtype(np.int8),
-    "INT16": np.dtype(np.int16),
-    "INT32": np.dtype(np.int32),
-    "INT64": np.dtype(np.int64),
-    "UINT8": np.dtype(np.uint8),
-    "UINT16": np.dtype(np.uint16),
-    "UINT32": np.dtype(np.uint32),
-    "UINT64": np.dtype(np.uint64),
-    "FP16": np.dtype(np.float16),
-    "FP32": np.dtype(np.float32),
-    "FP64": np.dtype(np.float64),
-}
+#: OIP v2 datatype name -> numpy dtype, for the datatypes serving carries.
+DTYPES: dict[str, np.dtype] = {d.oip: np.dtype(d.numpy) for d in DATATYPES if d.numpy is not None}
 
 
 @dataclass(frozen=True)

@@ -8,29 +8,18 @@ import numpy as np
 from google.protobuf import timestamp_pb2
 
 from driftloop.common.v1 import common_pb2
+from driftloop.platform.datatypes import DATATYPES
 from driftloop.platform.errors import InvalidArgument
 from driftloop.serving.v1 import admin_service_pb2, events_pb2
 from driftloop_serving.domain.models import ServedModel
-from driftloop_serving.domain.predictions import Scored, rows
+from driftloop_serving.domain.predictions import Scored, columns
 from driftloop_serving.domain.routing import Mode, Role
 from driftloop_serving.domain.tensors import DTYPES, element_count
 from driftloop_serving.service.inference import InferInput, InferRequest, InferResult
 from inference import grpc_predict_v2_pb2 as pb
 
 #: OIP datatype -> the typed-contents field carrying it.
-CONTENTS_FIELD = {
-    "BOOL": "bool_contents",
-    "INT8": "int_contents",
-    "INT16": "int_contents",
-    "INT32": "int_contents",
-    "INT64": "int64_contents",
-    "UINT8": "uint_contents",
-    "UINT16": "uint_contents",
-    "UINT32": "uint_contents",
-    "UINT64": "uint64_contents",
-    "FP32": "fp32_contents",
-    "FP64": "fp64_contents",
-}
+CONTENTS_FIELD = {d.oip: d.contents for d in DATATYPES if d.numpy and d.contents}
 DATATYPE_OF = {dtype: name for name, dtype in DTYPES.items()}
 
 ROLE_PB = {
@@ -42,7 +31,7 @@ MODE_PB = {
     Mode.CANARY: admin_service_pb2.TRAFFIC_MODE_CANARY,
     Mode.SHADOW: admin_service_pb2.TRAFFIC_MODE_SHADOW,
 }
-MODE_OF = {v: k for k, v in MODE_PB.items()}
+MODE_OF: dict[int, Mode] = {v: k for k, v in MODE_PB.items()}
 SOURCE_PB = {
     "grpc": events_pb2.PREDICTION_SOURCE_GRPC,
     "stream": events_pb2.PREDICTION_SOURCE_STREAM,
@@ -88,12 +77,14 @@ def infer_request(request: pb.ModelInferRequest) -> InferRequest:
                 )
             data = np.array(values, dtype=dtype)
         inputs.append(InferInput(tensor.name, tensor.datatype, shape, data.reshape(shape)))
-    entity = request.parameters.get("entity_id")
+    params = request.parameters
+    entity, view = params.get("entity_id"), params.get("feature_view")
     return InferRequest(
         model=request.model_name,
         version=request.model_version,
         id=request.id,
         entity_id=entity.string_param if entity is not None else "",
+        view=view.string_param if view is not None else "",
         inputs=inputs,
         outputs=[o.name for o in request.outputs],
     )
@@ -116,41 +107,59 @@ def infer_response(result: InferResult, raw: bool) -> pb.ModelInferResponse:
     return response
 
 
-def prediction_events(
+def stream_error(request: pb.ModelInferRequest, message: str) -> pb.ModelStreamInferResponse:
+    """A failed request's answer on a stream: the reason, and the request's
+    id, model name and version so that the client can tell which one failed."""
+    return pb.ModelStreamInferResponse(
+        error_message=message,
+        infer_response=pb.ModelInferResponse(
+            model_name=request.model_name, model_version=request.model_version, id=request.id
+        ),
+    )
+
+
+def prediction_event(
     scored: Scored, new_id: Callable[[], str], source: str = "serving"
-) -> list[events_pb2.PredictionMade]:
-    """One ``PredictionMade`` per row; ``new_id`` makes the event ids. The
-    record id is the causation and correlation id (as ``new_meta`` does)."""
-    ref = common_pb2.ModelRef(name=scored.info.model, version=scored.info.version)
+) -> events_pb2.PredictionMade | None:
+    """The call's ``PredictionMade``: one event, whatever its row count (a
+    multi-row call's rows travel in ``rows``); none for a call without rows.
+    ``new_id`` makes the event id. The record id is the causation and
+    correlation id (as ``new_meta`` does)."""
+    cols = columns(scored)
+    if not cols.count:
+        return None
     seconds = int(scored.at)
     at = timestamp_pb2.Timestamp(seconds=seconds, nanos=int((scored.at - seconds) * 1e9))
-    role, kind = ROLE_PB[scored.role], SOURCE_PB[scored.source]
-    out = []
-    for row in rows(scored):
-        out.append(
-            events_pb2.PredictionMade(
-                meta=common_pb2.EventMeta(
-                    event_id=new_id(),
-                    causation_id=scored.record_id,
-                    correlation_id=scored.record_id,
-                    occurred_at=at,
-                    source=source,
-                ),
-                request_id=scored.request_id,
-                record_id=row.record_id,
-                entity_id=scored.entity_id,
-                model=ref,
-                role=role,
-                feature_names=scored.feature_names,
-                features=row.features,
-                prediction=row.prediction,
-                probabilities=row.probabilities,
-                latency_ms=scored.latency_ms,
-                source=kind,
-                predicted_at=at,
-            )
-        )
-    return out
+    event = events_pb2.PredictionMade(
+        meta=common_pb2.EventMeta(
+            event_id=new_id(),
+            causation_id=scored.record_id,
+            correlation_id=scored.record_id,
+            occurred_at=at,
+            source=source,
+        ),
+        request_id=scored.request_id,
+        record_id=scored.record_id,
+        entity_id=scored.entity_id,
+        model=common_pb2.ModelRef(name=scored.info.model, version=scored.info.version),
+        role=ROLE_PB[scored.role],
+        feature_names=scored.feature_names,
+        latency_ms=scored.latency_ms,
+        source=SOURCE_PB[scored.source],
+        predicted_at=at,
+        record_id_generated=scored.generated_id,
+        vector_record_id=scored.vector_record_id,
+    )
+    if cols.count == 1:
+        event.features.extend(cols.features)
+        event.prediction = cols.predictions[0]
+        event.probabilities.extend(cols.probabilities)
+    else:
+        event.rows.count = cols.count
+        event.rows.features.extend(cols.features)
+        event.rows.predictions.extend(cols.predictions)
+        event.rows.probabilities.extend(cols.probabilities)
+    return event
 
 
 def rollout_state(served: ServedModel) -> admin_service_pb2.RolloutState:

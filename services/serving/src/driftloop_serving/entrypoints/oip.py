@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 
 import grpc
+import structlog
 
+from driftloop.platform.errors import DriftloopError
+from driftloop.platform.grpc_server import status_of
 from driftloop_serving.entrypoints import converters
 from driftloop_serving.service.inference import Predictor
 from inference import grpc_predict_v2_pb2 as pb
 from inference import grpc_predict_v2_pb2_grpc as pb_grpc
+
+log = structlog.get_logger(__name__)
 
 SERVER_NAME = "driftloop-serving"
 SERVER_VERSION = "0.1.0"
@@ -50,4 +56,22 @@ class InferenceServicer(pb_grpc.GRPCInferenceServiceServicer):
     async def ModelInfer(self, request: pb.ModelInferRequest, context):
         started = time.perf_counter()
         result = await self.predictor.infer(converters.infer_request(request), started)
-        return converters.infer_response(result, raw=bool(request.raw_input_contents))
+        # Typed inputs get typed outputs; raw inputs, or none (entity-keyed),
+        # raw ones, which is what Triton clients read.
+        raw = bool(request.raw_input_contents) or not request.inputs
+        return converters.infer_response(result, raw=raw)
+
+    async def ModelStreamInfer(self, requests: AsyncIterator[pb.ModelInferRequest], context):
+        # In order, one at a time per stream: a request scores in microseconds
+        # inline, and gRPC flow control keeps the next ones queued meanwhile.
+        async for request in requests:
+            try:
+                answer = await self.ModelInfer(request, context)
+            except DriftloopError as exc:
+                yield converters.stream_error(request, f"{status_of(exc).name}: {exc}")
+                continue
+            except Exception as exc:
+                log.error("stream_infer.failed", model=request.model_name, error=repr(exc))
+                yield converters.stream_error(request, f"INTERNAL: {type(exc).__name__}")
+                continue
+            yield pb.ModelStreamInferResponse(infer_response=answer)

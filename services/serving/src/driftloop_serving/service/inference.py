@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +22,7 @@ from driftloop.platform.errors import (
 from driftloop_serving.domain.models import Catalog, Loaded, ServedModel
 from driftloop_serving.domain.predictions import Scored
 from driftloop_serving.domain.routing import Role
+from driftloop_serving.service.entities import EntityInputs, EntityVector
 from driftloop_serving.service.predictions import PredictionSink
 
 log = structlog.get_logger(__name__)
@@ -39,6 +42,7 @@ class InferRequest:
     version: str = ""
     id: str = ""
     entity_id: str = ""
+    view: str = ""  # entity-keyed requests: the feature view (default: the model's)
     inputs: list[InferInput] | None = None
     outputs: list[str] | None = None  # requested output names; None or []: all
 
@@ -62,12 +66,17 @@ class Predictor:
         *,
         max_rows: int,
         offload_rows: int,
+        entities: EntityInputs | None = None,
     ) -> None:
         self.catalog = catalog
         self.sink = sink
+        self.entities = entities
         self.max_rows = max_rows
         self.offload_rows = offload_rows
         self._anonymous = itertools.count()
+        prefix, ids = f"gen-{uuid.uuid4().hex[:12]}-", itertools.count()
+        # Unique per process and cheap: a random prefix and a counter.
+        self._new_id = lambda: f"{prefix}{next(ids):x}"
 
     def served(self, name: str) -> ServedModel:
         served = self.catalog.get(name)
@@ -102,9 +111,14 @@ class Predictor:
             loaded, role, shadow = self.served(request.model).pick(key)
         else:
             loaded, role = fixed
+        vector: EntityVector | None = None
         loaded.acquire()
         try:
-            feeds, rows = self._feeds(loaded, request.inputs or [])
+            if not request.inputs and request.entity_id and self.entities is not None:
+                found = await self.entities.feeds(loaded, request.entity_id, request.view)
+                feeds, rows, vector = found.feeds, 1, found.vector
+            else:
+                feeds, rows = self._feeds(loaded, request.inputs or [])
             outputs = await self._run(loaded, feeds, rows)
         finally:
             loaded.release()
@@ -112,24 +126,10 @@ class Predictor:
         result = InferResult(
             request.model, loaded.version, role, request.id, self._select(by_name, request.outputs)
         )
-        first = feeds.get("input", next(iter(feeds.values())))
-        self.sink.record(
-            Scored(
-                "grpc",
-                request.id,
-                request.id,
-                request.entity_id,
-                loaded.info,
-                role,
-                (),
-                first,
-                by_name,
-                (time.perf_counter() - started) * 1000.0,
-                time.time(),
-            )
-        )
+        made = _Made(request, feeds, vector, self._new_id)
+        self.sink.record(made.scored(loaded, role, by_name, started))
         if shadow is not None:
-            asyncio.get_running_loop().call_soon(self._mirror, shadow, feeds, request, rows)
+            asyncio.get_running_loop().call_soon(self._mirror, shadow, made, rows)
         return result
 
     async def score(self, loaded: Loaded, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -156,7 +156,12 @@ class Predictor:
         if missing:
             raise InvalidArgument(f"input {sorted(missing)[0]!r} is missing")
         rows = 1
-        for array in feeds.values():
+        for name, array in feeds.items():
+            if array.ndim and array.shape[0] == 0:
+                raise InvalidArgument(
+                    f"input {name!r}: shape {list(array.shape)} has no rows; "
+                    "a request needs at least one"
+                )
             if array.ndim and array.shape[0] > rows:
                 rows = array.shape[0]
         if rows > self.max_rows:
@@ -188,16 +193,14 @@ class Predictor:
             selected.append((name, outputs[name]))
         return selected
 
-    def _mirror(
-        self, shadow: Loaded, feeds: dict[str, np.ndarray], request: InferRequest, rows: int
-    ) -> None:
+    def _mirror(self, shadow: Loaded, made: _Made, rows: int) -> None:
         # The shadow's answer is discarded; only its prediction event remains.
         if shadow.retired or rows > self.offload_rows:
             return
         started = time.perf_counter()
         shadow.acquire()
         try:
-            outputs = shadow.runner.run(feeds)
+            outputs = shadow.runner.run(made.feeds)
         except Exception as exc:
             log.warning(
                 "shadow.failed", model=shadow.info.model, version=shadow.version, error=repr(exc)
@@ -205,20 +208,45 @@ class Predictor:
             return
         finally:
             shadow.release()
-        names = shadow.output_names
-        first = feeds.get("input", next(iter(feeds.values())))
-        self.sink.record(
-            Scored(
-                "grpc",
-                request.id,
-                request.id,
-                request.entity_id,
-                shadow.info,
-                Role.SHADOW,
-                (),
-                first,
-                dict(zip(names, outputs, strict=True)),
-                (time.perf_counter() - started) * 1000.0,
-                time.time(),
-            )
+        by_name = dict(zip(shadow.output_names, outputs, strict=True))
+        self.sink.record(made.scored(shadow, Role.SHADOW, by_name, started))
+
+
+class _Made:
+    """What a request's prediction events share, whichever version scored it."""
+
+    __slots__ = ("feeds", "generated", "record_id", "request", "vector")
+
+    def __init__(
+        self,
+        request: InferRequest,
+        feeds: dict[str, np.ndarray],
+        vector: EntityVector | None,
+        new_id: Callable[[], str],
+    ) -> None:
+        self.request, self.feeds, self.vector = request, feeds, vector
+        # The request's id; else the id of the entity's record the features
+        # came from; else a made-up one, flagged so that monitoring does not
+        # wait for a label that cannot come.
+        known = request.id or (vector.record_id if vector else "")
+        self.record_id, self.generated = known or new_id(), not known
+
+    def scored(
+        self, loaded: Loaded, role: Role, outputs: dict[str, np.ndarray], started: float
+    ) -> Scored:
+        request, vector = self.request, self.vector
+        return Scored(
+            "grpc",
+            request.id,
+            self.record_id,
+            request.entity_id,
+            loaded.info,
+            role,
+            vector.names if vector else (),
+            self.feeds.get("input", next(iter(self.feeds.values()))),
+            outputs,
+            (time.perf_counter() - started) * 1000.0,
+            time.time(),
+            generated_id=self.generated,
+            vector_record_id=vector.record_id if vector else "",
         )

@@ -132,6 +132,7 @@ class Lifecycle:
         if current is not None and current.version == version:
             return  # already serving it: redelivered event or reconcile
         found = served.by_version(version)
+        loaded: Loaded | None
         if found is not None:
             loaded = found[0]  # e.g. promotion: the candidate is already loaded
         else:

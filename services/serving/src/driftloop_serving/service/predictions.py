@@ -26,7 +26,8 @@ UNPUBLISHED = Counter(
     ["reason"],
 )
 
-Publish = Callable[[list[Scored]], Awaitable[None]]
+#: Publishes a batch; returns how many of its calls were skipped as unconvertible.
+Publish = Callable[[list[Scored]], Awaitable[int]]
 
 
 class PredictionSink:
@@ -86,17 +87,19 @@ class PredictionSink:
         batch = [self._buffer.popleft() for _ in range(min(self._batch_size, len(self._buffer)))]
         try:
             async with asyncio.timeout(self._timeout):
-                await self._publish(batch)
+                skipped = await self._publish(batch)
         except asyncio.CancelledError:
-            self._count_lost(batch, "stopped")
+            self._count_lost(len(batch), "stopped")
             raise
         except Exception as exc:
-            self._count_lost(batch, "publish_failed")
+            self._count_lost(len(batch), "publish_failed")
             log.warning("predictions.publish_failed", lost=len(batch), error=repr(exc))
             return
-        self.published += len(batch)
-        PUBLISHED.inc(len(batch))
+        if skipped:
+            self._count_lost(skipped, "unconvertible")
+        self.published += len(batch) - skipped
+        PUBLISHED.inc(len(batch) - skipped)
 
-    def _count_lost(self, batch: list[Scored], reason: str) -> None:
-        self.unpublished += len(batch)
-        UNPUBLISHED.labels(reason).inc(len(batch))
+    def _count_lost(self, calls: int, reason: str) -> None:
+        self.unpublished += calls
+        UNPUBLISHED.labels(reason).inc(calls)

@@ -36,6 +36,16 @@ class GrpcRegistry:
             raise _error(exc) from None
         return VersionInfo(v.model, v.version, v.feature_view, v.feature_view_version)
 
+    async def versions(self, model: str) -> list[VersionInfo]:
+        try:
+            reply = await self._stub.ListModelVersions(pb.ListModelVersionsRequest(model=model))
+        except grpc.aio.AioRpcError as exc:
+            raise _error(exc) from None
+        return [
+            VersionInfo(v.model, v.version, v.feature_view, v.feature_view_version)
+            for v in reply.versions
+        ]
+
     async def download(self, model: str, version: int) -> bytes:
         parts = []
         try:

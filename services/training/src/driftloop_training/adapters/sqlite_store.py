@@ -87,7 +87,9 @@ class SqliteStore:
             ),
         )
 
-    def put_label(self, record_id: str, label: float | str, label_time: datetime, now: datetime):
+    def put_label(
+        self, record_id: str, label: float | str, label_time: datetime, now: datetime
+    ) -> None:
         """Idempotent; a later correction (newer label time) wins."""
         num, text = (None, label) if isinstance(label, str) else (float(label), None)
         self.db.execute(
@@ -100,10 +102,15 @@ class SqliteStore:
 
     def labelled_rows(self, view: str, view_version: int) -> list[LabelledRow]:
         """Every vector of the view version that has a label, by event time."""
+        # Each vector's place in its entity's history (over every stored
+        # vector, labelled or not): the reference profile skips warm-up rows.
         cur = self.db.execute(
-            "SELECT v.record_id, v.event_time, v.vals, l.label_num, l.label_str "
-            "FROM vectors v JOIN labels l ON l.record_id = v.record_id "
-            "WHERE v.view = ? AND v.view_version = ? ORDER BY v.event_time, v.record_id",
+            "SELECT v.record_id, v.event_time, v.vals, l.label_num, l.label_str, v.seq, v.age "
+            "FROM (SELECT record_id, event_time, vals, "
+            "ROW_NUMBER() OVER (PARTITION BY entity_id ORDER BY event_time, record_id) - 1 "
+            "AS seq, event_time - MIN(event_time) OVER (PARTITION BY entity_id) AS age "
+            "FROM vectors WHERE view = ? AND view_version = ?) v "
+            "JOIN labels l ON l.record_id = v.record_id ORDER BY v.event_time, v.record_id",
             (view, view_version),
         )
         return [
@@ -112,8 +119,10 @@ class SqliteStore:
                 event_time=_dt(t),
                 values=tuple(np.frombuffer(vals, dtype=np.float64).tolist()),
                 label=text if text is not None else num,
+                entity_seq=int(seq),
+                entity_age_s=float(age),
             )
-            for rid, t, vals, num, text in cur
+            for rid, t, vals, num, text, seq, age in cur
         ]
 
     def count_labelled(self, view: str, view_version: int, since: datetime | None = None) -> int:

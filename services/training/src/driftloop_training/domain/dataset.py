@@ -20,6 +20,10 @@ class LabelledRow:
     event_time: datetime
     values: tuple[float, ...]
     label: float | str
+    #: How many earlier vectors of its entity the store holds, and how long
+    #: after the first of them it came (per-entity aggregates warm up).
+    entity_seq: int = 0
+    entity_age_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,9 @@ class Frame:
     y: np.ndarray
     feature_names: list[str]
     holdout_rows: int
+    #: Per row, as in :class:`LabelledRow` (not part of a saved snapshot).
+    entity_seq: np.ndarray | None = None
+    entity_age_s: np.ndarray | None = None
 
     @property
     def rows(self) -> int:
@@ -103,6 +110,8 @@ def to_frame(
         y=y,
         feature_names=list(feature_names),
         holdout_rows=min(holdout, len(rows) - 1),
+        entity_seq=np.asarray([r.entity_seq for r in rows], dtype=np.int64),
+        entity_age_s=np.asarray([r.entity_age_s for r in rows], dtype=np.float64),
     )
 
 

@@ -68,3 +68,17 @@ def gate(
         return GateResult(delta > 0, f"{text}: {'better' if delta > 0 else 'not better'}")
     ok = delta >= -margin
     return GateResult(ok, f"{text} margin={margin}: {'not worse' if ok else 'worse'}")
+
+
+def beats(new: dict[str, float], champion: dict[str, float], *, metric: str, margin: float) -> bool:
+    """Whether ``new`` is better than ``champion`` on ``metric`` by at least ``margin``.
+
+    >>> beats({"accuracy": 0.9}, {"accuracy": 0.6}, metric="accuracy", margin=0.02)
+    True
+    >>> beats({"rmse": 1.0}, {"rmse": 1.01}, metric="rmse", margin=0.02)
+    False
+    """
+    if metric not in new or metric not in champion:
+        return False
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    return sign * (new[metric] - champion[metric]) >= margin

@@ -58,6 +58,29 @@ def categorical_histogram(name: str, values: np.ndarray) -> Histogram:
     )
 
 
+def settled_rows(
+    warm_up: dict[str, tuple[int, float]], entity_seq: np.ndarray, entity_age_s: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Per feature that warms up (name → (earlier events, seconds) it needs),
+    the rows past it: a rolling mean of an entity's first event is not yet
+    the mean of its window, and a reference profiled on it would make live
+    data look drifted once every entity has its history.
+
+    >>> m = settled_rows({"mean_3": (2, 0.0)}, np.array([0, 1, 2, 5]), np.zeros(4))
+    >>> m["mean_3"].tolist()
+    [False, False, True, True]
+    """
+    return {
+        name: (entity_seq >= events) & (entity_age_s >= seconds)
+        for name, (events, seconds) in warm_up.items()
+    }
+
+
+#: Below this many settled rows a feature is profiled on all rows (better a
+#: wide reference than an empty one).
+MIN_SETTLED_ROWS = 50
+
+
 def build_profile(
     X: np.ndarray,
     y: np.ndarray,
@@ -65,8 +88,19 @@ def build_profile(
     feature_names: list[str],
     task: str,
     bins: int = 10,
+    settled: dict[str, np.ndarray] | None = None,
 ) -> Profile:
-    features = [numeric_histogram(n, X[:, i], bins) for i, n in enumerate(feature_names)]
+    """The profile of the training rows; a feature named in ``settled`` is
+    profiled on the rows its mask keeps (see :func:`settled_rows`)."""
+    settled = settled or {}
+
+    def column(i: int, name: str) -> np.ndarray:
+        mask = settled.get(name)
+        if mask is not None and int(mask.sum()) >= MIN_SETTLED_ROWS:
+            return X[mask, i]
+        return X[:, i]
+
+    features = [numeric_histogram(n, column(i, n), bins) for i, n in enumerate(feature_names)]
     if task == "classification":
         label = categorical_histogram("label", y)
         prediction = categorical_histogram("prediction", predictions)

@@ -88,6 +88,8 @@ class Run:
     finished_at: datetime | None = None
     # Pinned snapshot to retrain on instead of selecting a new window.
     pinned_snapshot_id: str = ""
+    # The run's version is an earlier one, reused without training.
+    reused: bool = False
 
 
 class RunFailed(Exception):

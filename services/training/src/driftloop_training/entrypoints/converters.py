@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -74,8 +75,8 @@ def run_to_proto(run: Run) -> run_pb2.Run:
     return run_pb2.Run(
         run_id=run.run_id,
         model=run.model,
-        state=int(run.state),
-        trigger=int(run.trigger),
+        state=cast(run_pb2.RunState, int(run.state)),
+        trigger=cast(run_pb2.Trigger, int(run.trigger)),
         drift_id=run.drift_id,
         snapshot=snapshot_to_proto(run.snapshot),
         metrics=run.metrics,

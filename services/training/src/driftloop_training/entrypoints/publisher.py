@@ -4,9 +4,12 @@ event (correlation = drift id); the later events are caused by Requested."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from driftloop.common.v1.common_pb2 import EventMeta
 from driftloop.platform.bus import EventBus
 from driftloop.training.v1 import events_pb2
+from driftloop.training.v1.run_pb2 import Trigger
 from driftloop_training.domain.runs import Run
 from driftloop_training.entrypoints.converters import snapshot_to_proto, window_to_proto
 
@@ -25,7 +28,7 @@ class BusRunEvents:
             meta=self._meta(run, run.requested_event_id, run.cause_id),
             run_id=run.run_id,
             model=run.model,
-            trigger=int(run.trigger),
+            trigger=cast(Trigger, int(run.trigger)),
             drift_id=run.drift_id,
             window=window_to_proto(run.window),
         )
@@ -54,6 +57,7 @@ class BusRunEvents:
             champion_metrics=run.champion_metrics,
             champion_version=run.champion_version,
             snapshot_id=run.snapshot.snapshot_id if run.snapshot else "",
+            reused=run.reused,
         )
         await self.bus.publish(event, key=run.model)
 

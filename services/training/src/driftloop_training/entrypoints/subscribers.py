@@ -4,12 +4,15 @@ raises :class:`Reject`, so the bus dead-letters it with the reason."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.message import Message
 
 from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
 from driftloop.ingestion.v1.events_pb2 import LabelReceived
 from driftloop.monitoring.v1.events_pb2 import DriftDetected, DriftKind
 from driftloop.platform import topics
-from driftloop.platform.bus import EventBus, Reject, subscribe
+from driftloop.platform.bus import EventBus, Handler, Reject, subscribe
 from driftloop.platform.envelope import EventContext
 from driftloop.platform.errors import InvalidArgument, NotFound
 from driftloop.registry.v1.events_pb2 import AliasChanged
@@ -72,10 +75,11 @@ def register(
     # One consumer group per topic: four members of one group would rebalance
     # each other at every start, for nothing (their topics do not overlap).
     own = f".{replica}" if replica else ""
-    for topic, event_type, handler, suffix in (
+    routes: tuple[tuple[str, type[Message], Handler[Any], str], ...] = (
         (topics.FEATURES.name, FeatureVectorComputed, on_vector, own),
         (topics.LABELS.name, LabelReceived, on_label, own),
         (topics.DRIFT.name, DriftDetected, on_drift, ""),
         (topics.MODELS.name, AliasChanged, on_alias, own),
-    ):
+    )
+    for topic, event_type, handler, suffix in routes:
         subscribe(broker, bus, topic, event_type, handler, group=f"{group}.{topic}{suffix}")

@@ -10,6 +10,7 @@ import structlog
 
 from driftloop.platform.errors import InvalidArgument
 from driftloop.platform.spec import Spec
+from driftloop_training.service.ports import DatasetStore
 from driftloop_training.service.runs import now_utc
 from driftloop_training.settings import TrainingSection
 
@@ -18,7 +19,11 @@ log = structlog.get_logger(__name__)
 
 class Dataset:
     def __init__(
-        self, spec: Spec, store, settings: TrainingSection, clock: Callable[[], datetime] = now_utc
+        self,
+        spec: Spec,
+        store: DatasetStore,
+        settings: TrainingSection,
+        clock: Callable[[], datetime] = now_utc,
     ) -> None:
         self.store = store
         self.settings = settings

@@ -4,12 +4,14 @@ and entrypoints implement them (and tests use fakes)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 import numpy as np
 
+from driftloop_training.domain.dataset import Frame, LabelledRow
 from driftloop_training.domain.profile import Profile
-from driftloop_training.domain.runs import Run
+from driftloop_training.domain.runs import Run, Snapshot
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,66 @@ class Registration:
     description: str = ""
 
 
+class DatasetStore(Protocol):
+    """The offline dataset: feature vectors and labels joined by record id."""
+
+    def put_vector(
+        self,
+        record_id: str,
+        view: str,
+        view_version: int,
+        entity_id: str,
+        event_time: datetime,
+        names: list[str],
+        values: list[float],
+        now: datetime,
+    ) -> None: ...
+
+    def put_label(
+        self, record_id: str, label: float | str, label_time: datetime, now: datetime
+    ) -> None: ...
+
+    def prune(self, now: datetime, max_age_s: float, max_rows: int) -> int: ...
+
+    def labelled_rows(self, view: str, view_version: int) -> list[LabelledRow]: ...
+
+    def count_labelled(
+        self, view: str, view_version: int, since: datetime | None = None
+    ) -> int: ...
+
+    def feature_names(self, view: str, view_version: int) -> list[str]: ...
+
+
+class RunStore(Protocol):
+    """Runs, the snapshots they trained on and the drift events already acted on."""
+
+    def save_snapshot(self, snapshot: Snapshot, frame: Frame) -> None: ...
+
+    def load_snapshot(self, snapshot_id: str) -> tuple[Snapshot, Frame] | None: ...
+
+    def save_run(self, run: Run) -> None: ...
+
+    def get_run(self, run_id: str) -> Run | None: ...
+
+    def list_runs(self, model: str = "", limit: int = 100) -> list[Run]: ...
+
+    def recent_runs(self, model: str, since: datetime) -> list[Run]: ...
+
+    def active_runs(self) -> list[Run]: ...
+
+    def mark_drift_seen(self, model: str, drift_id: str, now: datetime) -> bool: ...
+
+    def drift_seen(self, model: str, drift_id: str) -> bool: ...
+
+
+class Store(DatasetStore, RunStore, Protocol):
+    """The central store: runs snapshot the dataset they train on."""
+
+
 class Registry(Protocol):
     async def aliased(self, model: str, alias: str) -> VersionInfo | None: ...
+
+    async def versions(self, model: str) -> list[VersionInfo]: ...
 
     async def download(self, model: str, version: int) -> bytes: ...
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import TypeVar
+
 from driftloop.platform.errors import Conflict, NotFound
 from driftloop.platform.spec import ModelSpec
 from driftloop_training.domain.evaluation import gate
 from driftloop_training.domain.runs import Run, RunFailed, Trigger
 from driftloop_training.service.ports import Registry
 
+T = TypeVar("T")
 
-async def registry_call(call):
+
+async def registry_call(call: Awaitable[T]) -> T:
     """Await a registry call; transport trouble fails the run as ``registry``."""
     try:
         return await call

@@ -14,23 +14,27 @@ import numpy as np
 import structlog
 
 from driftloop.platform.errors import InvalidArgument, NotFound
-from driftloop.platform.spec import ModelSpec, Spec
+from driftloop.platform.spec import FeatureViewSpec, ModelSpec, Spec
+from driftloop_training.domain.dataset import Frame
 from driftloop_training.domain.debounce import Decision, decide
 from driftloop_training.domain.evaluation import (
     classification_metrics,
     regression_metrics,
 )
-from driftloop_training.domain.profile import build_profile
 from driftloop_training.domain.runs import Run, RunFailed, RunState, Trigger, Window
 from driftloop_training.service.ports import (
     Registration,
     Registry,
     RunEvents,
     Scorer,
+    Store,
     Trainer,
     TrainJob,
+    VersionInfo,
 )
+from driftloop_training.service.profiling import training_profile
 from driftloop_training.service.promotion import decide_alias, registry_call
+from driftloop_training.service.reuse import best_earlier
 from driftloop_training.service.single_flight import SingleFlight, trigger_of, window_of
 from driftloop_training.service.snapshots import take_snapshot
 from driftloop_training.settings import TrainingSection
@@ -50,7 +54,7 @@ class Runs:
     def __init__(
         self,
         spec: Spec,
-        store,  # SqliteStore (duck-typed: the use cases only call its methods)
+        store: Store,
         registry: Registry,
         events: RunEvents,
         trainer: Trainer,
@@ -260,6 +264,9 @@ class Runs:
         self.store.save_run(run)
         await self.events.started(run)
 
+        if run.trigger is Trigger.DRIFT and model.training.reuse_earlier:
+            if await self._reuse(run, model, view, frame):
+                return
         X_train, y_train = frame.train
         X_hold, y_hold = frame.holdout
         if model.task == "classification" and len(np.unique(y_train)) < 2:
@@ -294,14 +301,7 @@ class Runs:
         predictions, _ = await asyncio.to_thread(
             self.scorer.predict, result.artifact, X_train, model.task
         )
-        profile = build_profile(
-            X_train,
-            y_train,
-            predictions,
-            frame.feature_names,
-            model.task,
-            bins=self.settings.profile_bins,
-        )
+        profile = training_profile(frame, predictions, view, model.task, self.settings.profile_bins)
         completion_id = uuid.uuid4().hex
         run.version = await registry_call(
             self.registry.register(
@@ -332,6 +332,9 @@ class Runs:
         await decide_alias(
             self.registry, run, model, champion is not None, champion_metrics, completion_id
         )
+        await self._complete(run, completion_id)
+
+    async def _complete(self, run: Run, completion_id: str) -> None:
         run.state, run.finished_at = RunState.COMPLETED, self.clock()
         self.store.save_run(run)
         log.info(
@@ -339,18 +342,54 @@ class Runs:
             run_id=run.run_id,
             model=run.model,
             version=run.version,
+            reused=run.reused,
             gate_passed=run.gate_passed,
             reason=run.gate_reason,
         )
         await self.events.completed(run, completion_id)
 
-    async def _evaluate(self, artifact: bytes, X, y, task: str) -> dict[str, float]:
+    async def _reuse(self, run: Run, model: ModelSpec, view: FeatureViewSpec, frame: Frame) -> bool:
+        """Make an earlier version that beats the champion on the whole
+        post-drift window (none of them trained on it) the candidate."""
+        champion = await registry_call(self.registry.aliased(model.name, "champion"))
+        if champion is None:
+            return False
+        X, y = frame.X, frame.y
+        champion_metrics = await self._champion_metrics(
+            champion, view.name, view.version, X, y, model.task
+        )
+        if not champion_metrics:
+            return False
+        found = await best_earlier(
+            self.registry, self._evaluate, model, view, champion, champion_metrics, X, y
+        )
+        if found is None:
+            return False
+        run.reused, run.version, run.metrics = True, found.version, found.metrics
+        run.champion_version, run.champion_metrics = champion.version, champion_metrics
+        completion_id = uuid.uuid4().hex
+        await decide_alias(self.registry, run, model, True, champion_metrics, completion_id)
+        run.gate_reason = f"reused v{found.version} without training: {run.gate_reason}"
+        await self._complete(run, completion_id)
+        return True
+
+    async def _evaluate(
+        self, artifact: bytes, X: np.ndarray, y: np.ndarray, task: str
+    ) -> dict[str, float]:
         label, probabilities = await asyncio.to_thread(self.scorer.predict, artifact, X, task)
         if task == "classification":
             return classification_metrics(y, label, probabilities)
         return regression_metrics(y, label)
 
-    async def _champion_metrics(self, champion, view: str, version: int, X, y, task: str):
+    async def _champion_metrics(
+        self,
+        champion: VersionInfo,
+        view: str,
+        version: int,
+        X: np.ndarray,
+        y: np.ndarray,
+        task: str,
+    ) -> dict[str, float] | None:
         if champion.feature_view and (champion.feature_view, champion.feature_view_version) != (
             view,
             version,

@@ -21,7 +21,7 @@ from typing import Any
 
 import structlog
 
-from driftloop.platform.leases import Leases
+from driftloop.platform.lease_port import LeaseStore
 from driftloop_training.domain.runs import Run, Trigger, Window
 
 log = structlog.get_logger(__name__)
@@ -32,7 +32,7 @@ IN_PROGRESS = "a run of the model is in progress on another replica"
 
 
 class SingleFlight:
-    def __init__(self, leases: Leases) -> None:
+    def __init__(self, leases: LeaseStore) -> None:
         self.leases = leases
         self._docs: dict[str, dict[str, Any]] = {}
         self._renewers: dict[str, asyncio.Task[None]] = {}

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 from driftloop.platform.spec import ModelSpec
 from driftloop_training.domain.dataset import Frame, NotEnoughData, select, to_frame
 from driftloop_training.domain.runs import Run, RunFailed, Snapshot
+from driftloop_training.service.ports import Store
 
 
 async def take_snapshot(
-    store,
+    store: Store,
     run: Run,
     model: ModelSpec,
     view: str,

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import structlog
 
+from driftloop.platform.spec import ModelSpec
 from driftloop_training.domain.runs import Run, Trigger
 from driftloop_training.service.dataset import Dataset
 from driftloop_training.service.runs import Runs
@@ -62,7 +63,7 @@ class Triggers:
             except Exception as exc:  # one model's trouble must not stop the others
                 log.warning("training.tick_failed", model=model.name, error=repr(exc))
 
-    async def _tick_model(self, model) -> None:
+    async def _tick_model(self, model: ModelSpec) -> None:
         view = self.runs.spec.view(model.feature_view)
         assert view is not None
         if not self.has_champion.get(model.name):

@@ -20,8 +20,20 @@ PREDICTION_SOURCE_UNSPECIFIED: PredictionSource
 PREDICTION_SOURCE_GRPC: PredictionSource
 PREDICTION_SOURCE_STREAM: PredictionSource
 
+class PredictionRows(_message.Message):
+    __slots__ = ("count", "features", "predictions", "probabilities")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
+    PREDICTIONS_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITIES_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    features: _containers.RepeatedScalarFieldContainer[float]
+    predictions: _containers.RepeatedScalarFieldContainer[float]
+    probabilities: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, count: _Optional[int] = ..., features: _Optional[_Iterable[float]] = ..., predictions: _Optional[_Iterable[float]] = ..., probabilities: _Optional[_Iterable[float]] = ...) -> None: ...
+
 class PredictionMade(_message.Message):
-    __slots__ = ("meta", "request_id", "record_id", "entity_id", "model", "role", "feature_names", "features", "prediction", "probabilities", "latency_ms", "source", "predicted_at")
+    __slots__ = ("meta", "request_id", "record_id", "entity_id", "model", "role", "feature_names", "features", "prediction", "probabilities", "latency_ms", "source", "predicted_at", "record_id_generated", "vector_record_id", "rows")
     META_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     RECORD_ID_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +47,9 @@ class PredictionMade(_message.Message):
     LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     PREDICTED_AT_FIELD_NUMBER: _ClassVar[int]
+    RECORD_ID_GENERATED_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_RECORD_ID_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
     meta: _common_pb2.EventMeta
     request_id: str
     record_id: str
@@ -48,7 +63,10 @@ class PredictionMade(_message.Message):
     latency_ms: float
     source: PredictionSource
     predicted_at: _timestamp_pb2.Timestamp
-    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., request_id: _Optional[str] = ..., record_id: _Optional[str] = ..., entity_id: _Optional[str] = ..., model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., role: _Optional[_Union[_common_pb2.ModelRole, str]] = ..., feature_names: _Optional[_Iterable[str]] = ..., features: _Optional[_Iterable[float]] = ..., prediction: _Optional[float] = ..., probabilities: _Optional[_Iterable[float]] = ..., latency_ms: _Optional[float] = ..., source: _Optional[_Union[PredictionSource, str]] = ..., predicted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    record_id_generated: bool
+    vector_record_id: str
+    rows: PredictionRows
+    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., request_id: _Optional[str] = ..., record_id: _Optional[str] = ..., entity_id: _Optional[str] = ..., model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., role: _Optional[_Union[_common_pb2.ModelRole, str]] = ..., feature_names: _Optional[_Iterable[str]] = ..., features: _Optional[_Iterable[float]] = ..., prediction: _Optional[float] = ..., probabilities: _Optional[_Iterable[float]] = ..., latency_ms: _Optional[float] = ..., source: _Optional[_Union[PredictionSource, str]] = ..., predicted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., record_id_generated: _Optional[bool] = ..., vector_record_id: _Optional[str] = ..., rows: _Optional[_Union[PredictionRows, _Mapping]] = ...) -> None: ...
 
 class ModelLoaded(_message.Message):
     __slots__ = ("meta", "model", "role", "load_ms")

@@ -26,7 +26,7 @@ from driftloop.common.v1 import common_pb2 as driftloop_dot_common_dot_v1_dot_co
 from driftloop.training.v1 import run_pb2 as driftloop_dot_training_dot_v1_dot_run__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"driftloop/training/v1/events.proto\x12\x15\x64riftloop.training.v1\x1a driftloop/common/v1/common.proto\x1a\x1f\x64riftloop/training/v1/run.proto\"\xd6\x01\n\x11TrainingRequested\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12/\n\x07trigger\x18\x04 \x01(\x0e\x32\x1e.driftloop.training.v1.Trigger\x12\x10\n\x08\x64rift_id\x18\x05 \x01(\t\x12\x31\n\x06window\x18\x06 \x01(\x0b\x32!.driftloop.training.v1.DataWindow\"\xaa\x01\n\x0fTrainingStarted\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x10\n\x08\x64rift_id\x18\x04 \x01(\t\x12\x38\n\x08snapshot\x18\x05 \x01(\x0b\x32&.driftloop.training.v1.DatasetSnapshot\"\xe5\x03\n\x11TrainingCompleted\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x10\n\x08\x64rift_id\x18\x04 \x01(\t\x12\x0f\n\x07version\x18\x05 \x01(\x03\x12\x13\n\x0bgate_passed\x18\x06 \x01(\x08\x12\x13\n\x0bgate_reason\x18\x07 \x01(\t\x12\x46\n\x07metrics\x18\x08 \x03(\x0b\x32\x35.driftloop.training.v1.TrainingCompleted.MetricsEntry\x12W\n\x10\x63hampion_metrics\x18\t \x03(\x0b\x32=.driftloop.training.v1.TrainingCompleted.ChampionMetricsEntry\x12\x18\n\x10\x63hampion_version\x18\n \x01(\x03\x12\x13\n\x0bsnapshot_id\x18\x0b \x01(\t\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a\x36\n\x14\x43hampionMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x95\x01\n\x0eTrainingFailed\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x10\n\x08\x64rift_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x14\n\x0c\x66\x61ilure_kind\x18\x06 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"driftloop/training/v1/events.proto\x12\x15\x64riftloop.training.v1\x1a driftloop/common/v1/common.proto\x1a\x1f\x64riftloop/training/v1/run.proto\"\xd6\x01\n\x11TrainingRequested\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12/\n\x07trigger\x18\x04 \x01(\x0e\x32\x1e.driftloop.training.v1.Trigger\x12\x10\n\x08\x64rift_id\x18\x05 \x01(\t\x12\x31\n\x06window\x18\x06 \x01(\x0b\x32!.driftloop.training.v1.DataWindow\"\xaa\x01\n\x0fTrainingStarted\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x10\n\x08\x64rift_id\x18\x04 \x01(\t\x12\x38\n\x08snapshot\x18\x05 \x01(\x0b\x32&.driftloop.training.v1.DatasetSnapshot\"\xf5\x03\n\x11TrainingCompleted\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x10\n\x08\x64rift_id\x18\x04 \x01(\t\x12\x0f\n\x07version\x18\x05 \x01(\x03\x12\x13\n\x0bgate_passed\x18\x06 \x01(\x08\x12\x13\n\x0bgate_reason\x18\x07 \x01(\t\x12\x46\n\x07metrics\x18\x08 \x03(\x0b\x32\x35.driftloop.training.v1.TrainingCompleted.MetricsEntry\x12W\n\x10\x63hampion_metrics\x18\t \x03(\x0b\x32=.driftloop.training.v1.TrainingCompleted.ChampionMetricsEntry\x12\x18\n\x10\x63hampion_version\x18\n \x01(\x03\x12\x13\n\x0bsnapshot_id\x18\x0b \x01(\t\x12\x0e\n\x06reused\x18\x0c \x01(\x08\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a\x36\n\x14\x43hampionMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x95\x01\n\x0eTrainingFailed\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x10\n\x08\x64rift_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x14\n\x0c\x66\x61ilure_kind\x18\x06 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,11 +42,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRAININGSTARTED']._serialized_start=346
   _globals['_TRAININGSTARTED']._serialized_end=516
   _globals['_TRAININGCOMPLETED']._serialized_start=519
-  _globals['_TRAININGCOMPLETED']._serialized_end=1004
-  _globals['_TRAININGCOMPLETED_METRICSENTRY']._serialized_start=902
-  _globals['_TRAININGCOMPLETED_METRICSENTRY']._serialized_end=948
-  _globals['_TRAININGCOMPLETED_CHAMPIONMETRICSENTRY']._serialized_start=950
-  _globals['_TRAININGCOMPLETED_CHAMPIONMETRICSENTRY']._serialized_end=1004
-  _globals['_TRAININGFAILED']._serialized_start=1007
-  _globals['_TRAININGFAILED']._serialized_end=1156
+  _globals['_TRAININGCOMPLETED']._serialized_end=1020
+  _globals['_TRAININGCOMPLETED_METRICSENTRY']._serialized_start=918
+  _globals['_TRAININGCOMPLETED_METRICSENTRY']._serialized_end=964
+  _globals['_TRAININGCOMPLETED_CHAMPIONMETRICSENTRY']._serialized_start=966
+  _globals['_TRAININGCOMPLETED_CHAMPIONMETRICSENTRY']._serialized_end=1020
+  _globals['_TRAININGFAILED']._serialized_start=1023
+  _globals['_TRAININGFAILED']._serialized_end=1172
 # @@protoc_insertion_point(module_scope)

@@ -39,7 +39,7 @@ class TrainingStarted(_message.Message):
     def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., run_id: _Optional[str] = ..., model: _Optional[str] = ..., drift_id: _Optional[str] = ..., snapshot: _Optional[_Union[_run_pb2.DatasetSnapshot, _Mapping]] = ...) -> None: ...
 
 class TrainingCompleted(_message.Message):
-    __slots__ = ("meta", "run_id", "model", "drift_id", "version", "gate_passed", "gate_reason", "metrics", "champion_metrics", "champion_version", "snapshot_id")
+    __slots__ = ("meta", "run_id", "model", "drift_id", "version", "gate_passed", "gate_reason", "metrics", "champion_metrics", "champion_version", "snapshot_id", "reused")
     class MetricsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +65,7 @@ class TrainingCompleted(_message.Message):
     CHAMPION_METRICS_FIELD_NUMBER: _ClassVar[int]
     CHAMPION_VERSION_FIELD_NUMBER: _ClassVar[int]
     SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    REUSED_FIELD_NUMBER: _ClassVar[int]
     meta: _common_pb2.EventMeta
     run_id: str
     model: str
@@ -76,7 +77,8 @@ class TrainingCompleted(_message.Message):
     champion_metrics: _containers.ScalarMap[str, float]
     champion_version: int
     snapshot_id: str
-    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., run_id: _Optional[str] = ..., model: _Optional[str] = ..., drift_id: _Optional[str] = ..., version: _Optional[int] = ..., gate_passed: _Optional[bool] = ..., gate_reason: _Optional[str] = ..., metrics: _Optional[_Mapping[str, float]] = ..., champion_metrics: _Optional[_Mapping[str, float]] = ..., champion_version: _Optional[int] = ..., snapshot_id: _Optional[str] = ...) -> None: ...
+    reused: bool
+    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., run_id: _Optional[str] = ..., model: _Optional[str] = ..., drift_id: _Optional[str] = ..., version: _Optional[int] = ..., gate_passed: _Optional[bool] = ..., gate_reason: _Optional[str] = ..., metrics: _Optional[_Mapping[str, float]] = ..., champion_metrics: _Optional[_Mapping[str, float]] = ..., champion_version: _Optional[int] = ..., snapshot_id: _Optional[str] = ..., reused: _Optional[bool] = ...) -> None: ...
 
 class TrainingFailed(_message.Message):
     __slots__ = ("meta", "run_id", "model", "drift_id", "reason", "failure_kind")

@@ -1,0 +1,56 @@
+"""Which log local state was read from.
+
+A checkpoint, offset or id derived from an offset is only meaningful in the
+log it came from. Kafka names a cluster with its cluster id; the embedded
+broker (Tansu, which answers ``tansu_cluster`` unless told otherwise) is
+started with a fresh id each time, so a restarted embedded broker, whose log
+starts empty, is a different log. aiokafka's metadata (up to v5) carries no
+topic ids, so a topic deleted and recreated on the same cluster is noticed by
+its offsets instead: state that claims offsets beyond a partition's end
+cannot have come from it.
+
+State found to come from another log is dropped and rebuilt from the log;
+each such rebuild is logged and counted in ``driftloop_state_rebuilds_total``
+(:mod:`driftloop.platform.rebuilds`, which use cases import without Kafka).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from driftloop.platform.bus import aiokafka_options
+from driftloop.platform.settings import KafkaSettings
+
+
+def new_embedded_cluster_id() -> str:
+    """A fresh cluster id for an embedded broker start (its log starts empty)."""
+    return f"driftloop-{uuid.uuid4().hex[:16]}"
+
+
+async def cluster_id(settings: KafkaSettings) -> str:
+    """The id of the Kafka cluster the settings reach."""
+    admin = AIOKafkaAdminClient(**aiokafka_options(settings), request_timeout_ms=10000)
+    await admin.start()
+    try:
+        return str((await admin.describe_cluster())["cluster_id"] or "")
+    finally:
+        await admin.close()
+
+
+async def end_offset(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int:
+    """The offset the next record of ``tp`` will get.
+
+    Tansu reports a partition's end (ListOffsets "latest") as the first offset
+    of its last record batch, so read on from the reported end until nothing
+    more comes. Leaves ``tp`` assigned to ``consumer`` (a group-less one)."""
+    end = int((await consumer.end_offsets([tp]))[tp])
+    consumer.assign([tp])
+    consumer.seek(tp, end)
+    while True:
+        records = (await consumer.getmany(tp, timeout_ms=1000, max_records=10_000)).get(tp)
+        if not records:
+            return end
+        end = records[-1].offset + 1

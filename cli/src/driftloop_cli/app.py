@@ -13,6 +13,7 @@ from driftloop_cli.commands.apply import apply
 from driftloop_cli.commands.down import down
 from driftloop_cli.commands.events import events_app
 from driftloop_cli.commands.status import status
+from driftloop_cli.commands.topics import topics_app
 from driftloop_cli.commands.up import up
 from driftloop_cli.demo.command import demo
 from driftloop_cli.models import models_app
@@ -36,6 +37,7 @@ app.command()(apply)
 app.command()(demo)
 app.add_typer(events_app, name="events")
 app.add_typer(models_app, name="models")
+app.add_typer(topics_app, name="topics")
 
 
 @app.callback()

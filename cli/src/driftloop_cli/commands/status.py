@@ -12,11 +12,15 @@ from driftloop_cli.ui import JsonFlag, print_json, print_table
 
 
 def status(json_output: JsonFlag = False, data_dir: DataDir = None) -> None:
-    """Show each service's gRPC health. Exit 0 when all are SERVING, 1 otherwise."""
+    """Show each service's gRPC health. Exit 0 when all are SERVING, 1 otherwise.
+    Services named in DRIFTLOOP_SERVICE_ADDRESSES (compose, a cluster) are
+    checked there."""
     from driftloop_cli import health
 
     found = discovery.find(data_dir)
-    result = asyncio.run(health.check_all(found.settings.port_offset))
+    result = asyncio.run(
+        health.check_all(found.settings.port_offset, addresses=found.settings.service_addresses)
+    )
     healthy = all(v["status"] == "SERVING" for v in result.values())
     if json_output:
         print_json({"healthy": healthy, "services": result})

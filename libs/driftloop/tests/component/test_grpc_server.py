@@ -16,6 +16,7 @@ from driftloop.platform.testing import free_port
 from driftloop.training.v1 import run_pb2, training_service_pb2, training_service_pb2_grpc
 
 SERVICE = "driftloop.training.v1.TrainingService"
+_HANDLED = "driftloop_grpc_server_handled_total"
 
 
 class Fake(training_service_pb2_grpc.TrainingServiceServicer):
@@ -175,3 +176,27 @@ async def test_stop_lets_in_flight_calls_finish():
     finally:
         await server.stop()
     assert reply.accepted
+
+
+async def test_unary_calls_are_counted_by_code_and_timed():
+    from prometheus_client import REGISTRY
+
+    method = f"/{SERVICE}/StartTraining"
+
+    def sample(name, **labels):
+        return REGISTRY.get_sample_value(name, {"method": method, **labels}) or 0.0
+
+    ok, not_found = sample(_HANDLED, code="OK"), sample(_HANDLED, code="NOT_FOUND")
+    timed = sample("driftloop_grpc_server_handling_seconds_count")
+    server = await _server()
+    try:
+        async with channel(f"127.0.0.1:{server.port}") as ch:
+            stub = training_service_pb2_grpc.TrainingServiceStub(ch)
+            await stub.StartTraining(training_service_pb2.StartTrainingRequest(model="m"))
+            with pytest.raises(grpc.aio.AioRpcError):
+                await stub.StartTraining(training_service_pb2.StartTrainingRequest(model="missing"))
+    finally:
+        await server.stop()
+    assert sample(_HANDLED, code="OK") == ok + 1
+    assert sample(_HANDLED, code="NOT_FOUND") == not_found + 1
+    assert sample("driftloop_grpc_server_handling_seconds_count") == timed + 2

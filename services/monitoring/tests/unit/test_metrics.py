@@ -38,3 +38,14 @@ def test_metrics_follow_the_stream():
         value("driftloop_monitoring_drift_events_total", model=model, kind="data", detector="psi")
         == 1
     )
+
+
+def test_decided_rollouts_are_counted_by_verdict():
+    from driftloop_monitoring.domain.events import RolloutChanged
+
+    m = Monitor(MemoryStore(), Policies(None), metrics=PrometheusMetrics())
+    before = value("driftloop_monitoring_rollout_verdicts_total", model="v-m", verdict="rollback")
+    for kind in ("stepped", "decided"):
+        m.report_rollout(RolloutChanged(kind, "r1", "v-m", 1, 2, verdict="rollback"))
+    after = value("driftloop_monitoring_rollout_verdicts_total", model="v-m", verdict="rollback")
+    assert (before or 0.0) + 1 == after

@@ -21,10 +21,11 @@ import contextlib
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 from driftloop.platform import topics
 from driftloop.platform.bus import aiokafka_options
@@ -148,17 +149,42 @@ def local_broker(
 
 
 async def ensure_topics(settings: KafkaSettings) -> list[str]:
-    """Create every driftloop topic that does not exist yet; return the new ones."""
+    """Create every driftloop topic that does not exist yet, with the settings'
+    partitions, replication and retention; return the new ones. Topics that
+    exist are left as they are, so running it again changes nothing."""
     admin = AIOKafkaAdminClient(**aiokafka_options(settings), request_timeout_ms=10000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [t.name for t in topics.ALL if t.name not in existing]
         if missing:
-            await admin.create_topics(
-                [NewTopic(n, settings.partitions, settings.replication_factor) for n in missing]
+            configs = (
+                {}
+                if settings.retention_ms is None
+                else {"retention.ms": str(settings.retention_ms)}
             )
+            reply = await admin.create_topics(
+                [
+                    NewTopic(
+                        n, settings.partitions, settings.replication_factor, topic_configs=configs
+                    )
+                    for n in missing
+                ]
+            )
+            _raise_refusals(reply.topic_errors)
             log.info("topics.created", topics=missing, partitions=settings.partitions)
         return missing
     finally:
         await admin.close()
+
+
+def _raise_refusals(topic_errors: list[tuple[Any, ...]]) -> None:
+    """The broker answers a refused topic with an error code, not an exception;
+    one that already exists (another run created it meanwhile) is fine."""
+    refused = [
+        f"{name}: {rest[0] if rest and rest[0] else for_code(code).__name__}"
+        for name, code, *rest in topic_errors
+        if code not in (0, TopicAlreadyExistsError.errno)
+    ]
+    if refused:
+        raise BrokerError("Kafka refused to create topics:\n  " + "\n  ".join(refused))

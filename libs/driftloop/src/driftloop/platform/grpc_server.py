@@ -1,11 +1,13 @@
 """The gRPC server bootstrap every service uses: ``grpc.aio`` with health,
 reflection, size limits, optional TLS, and one interceptor that binds the
 request id to logs, checks the bearer token on write methods, applies a
-default deadline to unary calls, and maps domain errors to status codes."""
+default deadline to unary calls, maps domain errors to status codes, and
+counts and times unary calls for Prometheus."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -14,6 +16,7 @@ import structlog
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
+from prometheus_client import Counter, Histogram
 
 from driftloop.platform import errors
 from driftloop.platform.settings import GrpcSettings
@@ -31,6 +34,16 @@ STATUS_OF: dict[type[errors.DriftloopError], grpc.StatusCode] = {
     errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
     errors.Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
 }
+
+HANDLED = Counter(
+    "driftloop_grpc_server_handled_total", "Unary gRPC calls answered", ["method", "code"]
+)
+HANDLING = Histogram(
+    "driftloop_grpc_server_handling_seconds",
+    "Time to answer a unary gRPC call",
+    ["method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
 #: Method names that only read; everything else is a write (needs the token).
 READ_PREFIXES = (
@@ -105,10 +118,18 @@ async def _abort_for(exc: Exception, context: grpc.aio.ServicerContext, method: 
     await context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}")
 
 
+def _observe(method: str, context: grpc.aio.ServicerContext, started: float) -> None:
+    """Count the call by status code and time it (serving's error rate and p99)."""
+    code = context.code()
+    HANDLED.labels(method, code.name if isinstance(code, grpc.StatusCode) else "OK").inc()
+    HANDLING.labels(method).observe(time.perf_counter() - started)
+
+
 def _wrap(handler: grpc.RpcMethodHandler, method: str, deadline: float) -> grpc.RpcMethodHandler:
     def unary_response(behavior: Callable[..., Any]) -> Callable[..., Any]:
         async def run(request: Any, context: grpc.aio.ServicerContext) -> Any:
             rid = _request_id(context)
+            started = time.perf_counter()
             try:
                 if rid:
                     structlog.contextvars.bind_contextvars(request_id=rid)
@@ -123,6 +144,7 @@ def _wrap(handler: grpc.RpcMethodHandler, method: str, deadline: float) -> grpc.
             finally:
                 if rid:
                     structlog.contextvars.unbind_contextvars("request_id")
+                _observe(method, context, started)
 
         return run
 

@@ -65,6 +65,12 @@ class KafkaSettings(BaseModel):
     )
     partitions: int = Field(3, ge=1, description="Partitions of each topic created at start.")
     replication_factor: int = Field(1, ge=1, description="Replication of created topics.")
+    retention_ms: int | None = Field(
+        None,
+        ge=-1,
+        description="retention.ms of created topics (-1: keep forever). Empty: the broker's "
+        "default (Apache Kafka's is 7 days).",
+    )
     handler_retries: int = Field(
         3, ge=1, description="Attempts at handling an event before it is dead-lettered."
     )

@@ -61,6 +61,11 @@ CANARY_PHASE = Gauge(
     "1 for the rollout's current phase (started, stepping, decided, completed)",
     ["model", "phase"],
 )
+VERDICTS = Counter(
+    "driftloop_monitoring_rollout_verdicts_total",
+    "Rollouts decided, by verdict (promote, rollback)",
+    ["model", "verdict"],
+)
 PHASES = ("started", "stepping", "decided", "completed")
 
 
@@ -89,6 +94,9 @@ class PrometheusMetrics:
 
     def drift(self, model: str, kind: str, detector: str) -> None:
         DRIFT_EVENTS.labels(model, kind, detector).inc()
+
+    def verdict(self, model: str, verdict: str) -> None:
+        VERDICTS.labels(model, verdict).inc()
 
     def canary(self, model: str, phase: str, share: float, cand: float, champ: float) -> None:
         CANARY_SHARE.labels(model).set(share if phase in ("started", "stepping") else 0.0)

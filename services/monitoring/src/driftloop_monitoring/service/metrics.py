@@ -30,6 +30,9 @@ class Metrics(Protocol):
     def drift(self, model: str, kind: str, detector: str) -> None:
         return None
 
+    def verdict(self, model: str, verdict: str) -> None:
+        return None
+
     def canary(self, model: str, phase: str, share: float, cand: float, champ: float) -> None:
         return None
 

@@ -283,6 +283,8 @@ class Monitor:
         self.store.flush()
 
     def report_rollout(self, change: RolloutChanged) -> None:
+        if change.kind == "decided":
+            self.metrics.verdict(change.model, change.verdict)
         r = self.rollouts.active.get(change.model)
         if r is None:
             return

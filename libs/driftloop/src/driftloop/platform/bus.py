@@ -439,7 +439,7 @@ def _register(
         await sub.handle_batch(message.raw_message)
 
 
-class _OnRevoked(ConsumerRebalanceListener):  # type: ignore[misc]
+class _OnRevoked(ConsumerRebalanceListener):
     """Tells the subscriber which partitions it is giving up (aiokafka awaits
     the callback before the group moves on)."""
 

@@ -57,11 +57,17 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+#: Replica k (k >= 1) of a service listens on its default ports + k * this.
+REPLICA_PORT_STRIDE = 1000
+
+
 @dataclass
 class Child:
     name: str
     address: str
     log_path: Path
+    service: str = ""
+    replica: int = 0
     process: asyncio.subprocess.Process | None = None
     exit_code: int | None = None
     started_at: float = 0.0
@@ -97,6 +103,8 @@ class Platform:
     start_timeout_s: float = 120.0
     broker: BrokerProcess | None = None
     children: dict[str, Child] = field(default_factory=dict)
+    # Processes per service; above 1 each gets DRIFTLOOP_REPLICA_ID 0…N-1.
+    replicas: int = 1
     _spawning: asyncio.Future[None] | None = None
 
     @property
@@ -117,7 +125,7 @@ class Platform:
         created = await self._ensure_topics()
         progress(f"topics ready ({len(created)} created)")
         # Spawning is shielded: a Ctrl-C must not lose a process mid-creation.
-        self._spawning = asyncio.ensure_future(self._spawn_all(logs))
+        self._spawning = asyncio.ensure_future(self._spawn_all())
         await asyncio.shield(self._spawning)
         await asyncio.gather(*(self._wait_healthy(c, progress) for c in self.children.values()))
 
@@ -167,15 +175,18 @@ class Platform:
                 f"{type(exc).__name__}"
             ) from None
 
-    async def _spawn_all(self, logs: Path) -> None:
+    async def _spawn_all(self) -> None:
         for name in self.services:
-            await self._spawn(name, logs / f"{name}.log")
+            for replica in range(self.replicas):
+                await self._spawn(name, replica)
 
-    def _env(self, name: str) -> dict[str, str]:
+    def _env(self, service: str, replica: int) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             DRIFTLOOP_SPEC=str(self.spec.resolve()),
-            DRIFTLOOP_DATA_DIR=str((self.data_dir / name).resolve()),
+            # Replicas share their service's directory (the registry's SQLite
+            # file, the lease file); per-replica state goes in replica-<id>/.
+            DRIFTLOOP_DATA_DIR=str((self.data_dir / service).resolve()),
             DRIFTLOOP_PORT_OFFSET=str(self.port_offset),
             DRIFTLOOP_KAFKA_EMBEDDED_PORT=str(self.settings.kafka.embedded_port),
             DRIFTLOOP_KAFKA_EMBEDDED=self.settings.kafka.embedded,
@@ -186,17 +197,29 @@ class Platform:
             env["DRIFTLOOP_KAFKA_BOOTSTRAP"] = self.settings.kafka.bootstrap
         env.pop("DRIFTLOOP_GRPC_PORT", None)
         env.pop("DRIFTLOOP_METRICS_PORT", None)
+        if self.replicas > 1:
+            info = SERVICES[service]
+            shift = self.port_offset + replica * REPLICA_PORT_STRIDE
+            env.update(
+                DRIFTLOOP_REPLICA_ID=str(replica),
+                DRIFTLOOP_GRPC_PORT=str(info.grpc_port + shift),
+                DRIFTLOOP_METRICS_PORT=str(info.metrics_port + shift),
+            )
         return env
 
-    async def _spawn(self, name: str, log_path: Path) -> None:
-        info = SERVICES[name]
+    async def _spawn(self, service: str, replica: int = 0) -> None:
+        info = SERVICES[service]
+        name = f"{service}-{replica}" if replica else service
+        port = info.grpc_port + self.port_offset + replica * REPLICA_PORT_STRIDE
         child = Child(
             name,
-            f"127.0.0.1:{info.grpc_port + self.port_offset}",
-            log_path,
+            f"127.0.0.1:{port}",
+            self.data_dir / "logs" / f"{name}.log",
+            service,
+            replica,
             port_offset=self.port_offset,
         )
-        with open(log_path, "ab") as out:
+        with open(child.log_path, "ab") as out:
             child.started_at = time.monotonic()
             child.process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -205,7 +228,7 @@ class Platform:
                 stdout=out,
                 stderr=out,
                 stdin=asyncio.subprocess.DEVNULL,
-                env=self._env(name),
+                env=self._env(service, replica),
                 start_new_session=True,
                 preexec_fn=_die_with_parent,
             )
@@ -268,7 +291,7 @@ class Platform:
     async def restart(self, name: str) -> None:
         """Start a service again (after it died) and wait until it is healthy."""
         child = self.children[name]
-        await self._spawn(name, child.log_path)
+        await self._spawn(child.service, child.replica)
         await self._wait_healthy(self.children[name], lambda msg: None)
 
     async def watch(self, stop: asyncio.Event, on_exit: Callable[[Child], None]) -> None:
@@ -290,7 +313,8 @@ class Platform:
         if self._spawning is not None:
             with contextlib.suppress(BaseException):
                 await self._spawning
-        order = [n for n in reversed(list(SERVICES)) if n in self.children]
+        rank = {s: i for i, s in enumerate(reversed(list(SERVICES)))}
+        order = sorted(self.children, key=lambda n: rank[self.children[n].service])
         for name in order:
             proc = self.children[name].process
             if proc and proc.returncode is None:

@@ -53,10 +53,20 @@ def up(
         ),
     ] = None,
     data_dir: DataDir = None,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=9,
+            help="Processes per service: replica k gets DRIFTLOOP_REPLICA_ID=k and the "
+            "default ports + 1000k. Above 1 the feature service keeps its online store in "
+            "Redis (DRIFTLOOP_FEATURE_REDIS_URL, default 127.0.0.1:6379).",
+        ),
+    ] = 1,
 ) -> None:
     """Start the broker (unless DRIFTLOOP_KAFKA_BOOTSTRAP names one) and the six
-    services as processes, wait until each is healthy and print the endpoints;
-    run until Ctrl-C, SIGTERM or `driftloop down`, then stop everything.
+    services as processes (--replicas N of each), wait until each is healthy and
+    print the endpoints; run until Ctrl-C, SIGTERM or `driftloop down`, then stop everything.
 
     Ctrl-C while starting stops what was started. Other commands find this
     platform through the run file in the data directory."""
@@ -92,6 +102,7 @@ def up(
         settings.data_dir,
         services=only or list(health.SERVICES),
         start_timeout_s=start_timeout,
+        replicas=replicas,
     )
     raise typer.Exit(asyncio.run(run(platform)))
 

@@ -33,7 +33,10 @@ def build() -> ServiceRuntime:
     if not views:
         log.warning("feature.no_views", spec=str(settings.spec))
     store: OnlineStore
-    if cfg.online_store == "redis":
+    shared = cfg.online_store == "redis" or (
+        cfg.online_store == "auto" and bool(settings.replica.id)
+    )
+    if shared:
         store = redis_store = RedisOnlineStore(
             cfg.redis_url, cfg.redis_prefix, cfg.redis_cache_entries
         )

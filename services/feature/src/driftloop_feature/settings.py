@@ -12,8 +12,12 @@ from driftloop.platform.settings import ServiceSettings
 class FeatureSection(BaseModel):
     """The feature service's own settings (``DRIFTLOOP_FEATURE_<NAME>``)."""
 
-    online_store: Literal["memory", "redis"] = Field(
-        "memory", description="Where the newest vector per entity is kept: memory or redis."
+    online_store: Literal["auto", "memory", "redis"] = Field(
+        "auto",
+        description="Where the newest vector per entity is kept: memory (per replica: it "
+        "serves the entities of its partitions), redis (shared: every replica serves every "
+        "entity), or auto: redis when DRIFTLOOP_REPLICA_ID is set (several replicas), "
+        "memory otherwise.",
     )
     redis_url: str = Field(
         "redis://127.0.0.1:6379/0", description="Redis URL of the online store (redis backend)."

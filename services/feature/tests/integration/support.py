@@ -75,7 +75,7 @@ def start_feature(
     proc = ServiceProcess("driftloop_feature", env, data_dir / "feature.log").start()
     STARTED.append(proc)
     address = f"127.0.0.1:{port}"
-    proc.wait_healthy(address)
+    proc.wait_healthy(address, timeout_s=150)  # generous: a loaded 2-core machine
     return proc, address
 
 

@@ -105,3 +105,61 @@ async def test_online_lookup_returns_the_newest_vector_per_entity(
 
 async def _eq(value, n: int) -> bool:
     return await value == n
+
+
+async def test_replicas_share_redis_by_default_and_each_answers_every_entity(
+    kafka, tmp_path: Path, redis_url: str
+) -> None:
+    stream = unique("s").replace("-", "_")
+    group = unique("g")
+    spec = write_spec(tmp_path / "spec.yaml", stream, ["v"])
+    start = await end_offsets(kafka, topics.FEATURES.name)
+    # No online store named: with a replica id, "auto" means the shared one.
+    env = {
+        "DRIFTLOOP_FEATURE_REDIS_URL": redis_url,
+        "DRIFTLOOP_FEATURE_REDIS_PREFIX": unique("test-feature") + ":",
+    }
+    a, a_addr = start_feature(kafka, spec, tmp_path / "a", group, DRIFTLOOP_REPLICA_ID="0", **env)
+    b, b_addr = start_feature(kafka, spec, tmp_path / "b", group, DRIFTLOOP_REPLICA_ID="1", **env)
+    try:
+        await wait_for(lambda: _eq(group_members(kafka, group), 2), timeout_s=60, interval_s=0.5)
+        records, _ = make_records(stream, 600, entities=30)
+        await produce(kafka, records)
+        await read_vectors(kafka, start, stream, len(records))
+        entities = sorted({r.entity_id for r in records})
+        for address in (a_addr, b_addr):
+            got = await lookup(address, "v", entities)
+            assert all(v.found for v in got.vectors), address
+    finally:
+        assert a.terminate() == 0, a.tail()
+        assert b.terminate() == 0, b.tail()
+
+
+async def test_a_replica_stops_serving_the_partitions_it_gives_up(kafka, tmp_path: Path) -> None:
+    stream = unique("s").replace("-", "_")
+    group = unique("g")
+    spec = write_spec(tmp_path / "spec.yaml", stream, ["v"])
+    start = await end_offsets(kafka, topics.FEATURES.name)
+    a, a_addr = start_feature(kafka, spec, tmp_path / "a", group)  # memory store
+    b = None
+    try:
+        records, _ = make_records(stream, 600, entities=30)
+        await produce(kafka, records)
+        await read_vectors(kafka, start, stream, len(records))
+        entities = sorted({r.entity_id for r in records})
+        alone = await lookup(a_addr, "v", entities)
+        assert all(v.found for v in alone.vectors)  # a owned every partition
+
+        b, _ = start_feature(kafka, spec, tmp_path / "b", group)
+        await wait_for(lambda: _eq(group_members(kafka, group), 2), timeout_s=60, interval_s=0.5)
+
+        async def a_gave_some_up() -> bool:
+            got = await lookup(a_addr, "v", entities)
+            return not all(v.found for v in got.vectors)
+
+        # What a no longer owns it stops serving (not stale answers).
+        await wait_for(a_gave_some_up, timeout_s=60, interval_s=0.5)
+    finally:
+        assert a.terminate() == 0, a.tail()
+        if b is not None:
+            assert b.terminate() == 0, b.tail()

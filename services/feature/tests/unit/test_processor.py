@@ -157,3 +157,19 @@ async def test_online_store_keeps_the_newest_vector_by_event_time() -> None:
     [entry] = await store.get_many("v", 1, ["e"])
     assert entry is not None and entry.vector.record_id == "new"
     assert await store.get_many("v", 1, ["nobody"]) == [None]
+
+
+async def test_revoked_partitions_are_forgotten_and_not_served() -> None:
+    store = InMemoryOnlineStore()
+    checkpoints = FakeCheckpoints()
+    proc = FeatureProcessor(
+        views(), FakePublisher(), store, checkpoints, FakeLog(), clock=lambda: 0.0
+    )
+    await proc.handle(record("r0", "kept", 1_700_000_000.0, x=1.0, y=1.0), 0, 0)
+    await proc.handle(record("r1", "moved", 1_700_000_000.0, x=2.0, y=1.0), 1, 0)
+    await proc.flush()
+    await proc.on_revoked({1})
+    kept, moved = await store.get_many("v", 1, ["kept", "moved"])
+    assert kept is not None and moved is None
+    assert checkpoints.load(1) is not None  # saved for its next owner
+    assert 1 not in proc._states and 0 in proc._states

@@ -30,6 +30,7 @@ from driftloop.platform.testing import (
     ServiceProcess,
     end_offsets,
     free_port,
+    kafka_env,
     read_from,
     unique,
     wait_for,
@@ -77,7 +78,7 @@ async def test_single_flight_and_a_killed_replicas_run_retried_by_the_other(
         ServiceProcess(
             "driftloop_training",
             {
-                "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
+                **kafka_env(kafka),
                 "DRIFTLOOP_GRPC_PORT": str(ports[i]),
                 "DRIFTLOOP_METRICS_ENABLED": "false",
                 "DRIFTLOOP_DATA_DIR": str(data_dir),

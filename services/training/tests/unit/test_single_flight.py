@@ -45,7 +45,7 @@ async def test_held_model_refuses_the_other_replica_until_released(tmp_path):
 
 
 async def test_a_dead_replicas_run_is_adopted_once(tmp_path):
-    a, b = flights(tmp_path, ttl_s=0.3)
+    a, b = flights(tmp_path, ttl_s=5.0)
     assert await a.claim("m", "d1") == ""
     await a.started(run(), attempt=1)
     a._renewers["m"].cancel()  # a dies: nobody renews

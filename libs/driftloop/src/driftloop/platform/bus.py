@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import structlog
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
@@ -376,6 +376,7 @@ def subscribe(
     from_beginning: bool = True,
     on_batch: Callable[[], Awaitable[None]] | None = None,
     ignore_types: Iterable[str] = (),
+    on_revoked: Callable[[set[int]], Awaitable[None]] | None = None,
 ) -> None:
     """Consume ``event_type`` from ``topic`` in consumer group ``group``.
 
@@ -394,12 +395,18 @@ def subscribe(
     batch is not committed and is read again.
 
     ``ignore_types`` (optional): further event type names to skip.
+
+    ``on_revoked`` (optional, with the first subscription of a topic and
+    group): called with the partition numbers the consumer gives up at a
+    rebalance, before another member gets them, to drop their state.
     """
     registry = _SUBSCRIPTIONS.setdefault(target, {})
     sub = registry.get((topic, group))
     if sub is None:
         sub = registry[(topic, group)] = _Subscription(bus, topic, group)
-        _register(target, sub, max_records=max_records, from_beginning=from_beginning)
+        _register(
+            target, sub, max_records=max_records, from_beginning=from_beginning, revoked=on_revoked
+        )
     sub.add(event_type, handler)
     sub.skipped.update(ignore_types)
     if on_batch is not None:
@@ -412,6 +419,7 @@ def _register(
     *,
     max_records: int,
     from_beginning: bool,
+    revoked: Callable[[set[int]], Awaitable[None]] | None = None,
 ) -> None:
     @target.subscriber(
         sub.topic,
@@ -426,6 +434,22 @@ def _register(
         parser=safe_parse,
         decoder=lambda msg: msg.body,
         title=f"{sub.group}:{sub.topic}",
+        listener=_OnRevoked(revoked) if revoked else None,
     )
     async def _consume(_body: Any, message: KafkaMessage) -> None:
         await sub.handle_batch(message.raw_message)
+
+
+class _OnRevoked(ConsumerRebalanceListener):
+    """Tells the subscriber which partitions it is giving up (aiokafka awaits
+    the callback before the group moves on)."""
+
+    def __init__(self, revoked: Callable[[set[int]], Awaitable[None]]) -> None:
+        self._revoked = revoked
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        if revoked:
+            await self._revoked({tp.partition for tp in revoked})
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        return None

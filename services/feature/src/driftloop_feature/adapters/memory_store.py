@@ -20,6 +20,11 @@ class InMemoryOnlineStore:
             if entry.newer_than(self._entries.get(key)):
                 self._entries[key] = entry
 
+    async def drop_partitions(self, partitions: set[int]) -> None:
+        gone = [k for k, e in self._entries.items() if e.partition in partitions]
+        for key in gone:
+            del self._entries[key]
+
     async def get_many(
         self, view: str, version: int, entity_ids: Sequence[str]
     ) -> list[OnlineEntry | None]:

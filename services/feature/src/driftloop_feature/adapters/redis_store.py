@@ -76,6 +76,9 @@ class RedisOnlineStore:
         raw = cast(Values, await self._redis.mget(keys))
         return [None if v is None else decode(i, v) for i, v in enumerate(raw)]
 
+    async def drop_partitions(self, partitions: set[int]) -> None:
+        return None  # shared: the partitions' next owner keeps the entries current
+
     async def close(self) -> None:
         if self.cache is not None:
             await self.cache.close()

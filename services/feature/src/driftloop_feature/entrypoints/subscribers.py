@@ -30,4 +30,5 @@ def register(
         group=group,
         max_records=batch,
         on_batch=processor.flush,
+        on_revoked=processor.on_revoked,
     )

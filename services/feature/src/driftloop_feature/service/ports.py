@@ -17,6 +17,8 @@ class OnlineEntry:
 
     vector: Vector
     computed_at: float
+    # The records-topic partition the entity lives in (-1: not known).
+    partition: int = -1
 
     def newer_than(self, other: OnlineEntry | None) -> bool:
         return other is None or self.vector.event_time_ns >= other.vector.event_time_ns
@@ -32,6 +34,10 @@ class OnlineStore(Protocol):
         self, view: str, version: int, entity_ids: Sequence[str]
     ) -> list[OnlineEntry | None]:
         """The entries of the entities, in order; None where there is none."""
+
+    async def drop_partitions(self, partitions: set[int]) -> None:
+        """Forget the entries of these partitions (this replica no longer
+        owns them, so it would serve them stale); a shared store keeps them."""
 
     async def close(self) -> None: ...
 

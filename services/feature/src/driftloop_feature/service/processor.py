@@ -90,7 +90,7 @@ class FeatureProcessor:
             for outcome in state.apply(record, offset):
                 if isinstance(outcome, Vector):
                     self._publisher.vector(outcome)
-                    self._remember(outcome)
+                    self._remember(outcome, partition)
                     self._vectors[outcome.view] = self._vectors.get(outcome.view, 0) + 1
                 else:
                     self._publisher.rejection(outcome)
@@ -122,6 +122,16 @@ class FeatureProcessor:
             await self._store.put_many(entries)
         if self._clock() - self._last_checkpoint >= self._interval:
             self.checkpoint()
+
+    async def on_revoked(self, partitions: set[int]) -> None:
+        """A rebalance took ``partitions`` away: save and forget their state,
+        and stop serving their entities from a store of this replica's own
+        (whoever owns them next rebuilds from the checkpoint and the log)."""
+        self.checkpoint()
+        for partition in partitions:
+            self._states.pop(partition, None)
+        await self._store.drop_partitions(partitions)
+        log.info("feature.partitions_revoked", partitions=sorted(partitions))
 
     def checkpoint(self) -> None:
         """Save the state of every partition changed since the last checkpoint."""
@@ -194,8 +204,8 @@ class FeatureProcessor:
             "feature.caught_up", partition=state.partition, start=start, end=end, records=count
         )
 
-    def _remember(self, vector: Vector) -> None:
-        entry = OnlineEntry(vector, self._clock())
+    def _remember(self, vector: Vector, partition: int) -> None:
+        entry = OnlineEntry(vector, self._clock(), partition)
         key = (vector.view, vector.entity_id)
         if entry.newer_than(self._online.get(key)):
             self._online[key] = entry

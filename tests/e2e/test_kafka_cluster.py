@@ -90,6 +90,23 @@ class KafkaCluster:
         for node in self.nodes.values():
             node.stop()
 
+    async def registered(self, count: int) -> bool:
+        """Whether every node's metadata lists ``count`` brokers."""
+        for node in self.nodes.values():
+            admin = AIOKafkaAdminClient(
+                **{**aiokafka_options(self.settings), "bootstrap_servers": f"127.0.0.1:{node.port}"}
+            )
+            try:
+                await admin.start()
+                cluster = await admin.describe_cluster()
+            except Exception:
+                return False
+            finally:
+                await admin.close()
+            if len(cluster["brokers"]) < count:
+                return False
+        return True
+
     async def leaders(self) -> Counter[int]:
         """How many partitions of the driftloop topics each node leads."""
         admin = AIOKafkaAdminClient(**aiokafka_options(self.settings))
@@ -129,8 +146,11 @@ async def cluster(tmp_path) -> AsyncIterator[KafkaCluster]:
     running = KafkaCluster(tmp_path / "cluster")
     running.start()
     try:
-        first = next(iter(running.nodes.values()))
-        await first.wait_ready(running.settings)
+        # Every node answers on its own listener and sees all three brokers.
+        for node in running.nodes.values():
+            alone = running.settings.model_copy(update={"bootstrap": f"127.0.0.1:{node.port}"})
+            await node.wait_ready(alone, timeout=600)
+        await wait_for(lambda: running.registered(3), timeout_s=600, interval_s=1)
         yield running
     finally:
         running.stop()

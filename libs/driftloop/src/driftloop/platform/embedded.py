@@ -157,7 +157,7 @@ async def ensure_topics(settings: KafkaSettings) -> list[str]:
 
 
 async def _topics_visible(
-    settings: KafkaSettings, names: list[str], timeout_s: float = 120.0
+    settings: KafkaSettings, names: list[str], timeout_s: float = 300.0
 ) -> None:
     # In a cluster every broker learns of new topics from the metadata log, a
     # little later than the controller; a service that subscribes through a

@@ -125,7 +125,8 @@ def producer_guarantees(settings: KafkaSettings, client_id: str) -> dict[str, An
 def make_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
     """A faststream broker configured from settings (security, idempotence)."""
     return KafkaBroker(
-        settings.servers,
+        # A list: faststream would take "a:9092,b:9092" for one host.
+        settings.servers.split(","),
         client_id=client_id,
         security=security_from(settings),
         **producer_guarantees(settings, client_id),

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
@@ -183,9 +184,12 @@ async def ensure_topics(settings: KafkaSettings) -> list[str]:
             )
             _raise_refusals(reply.topic_errors)
             log.info("topics.created", topics=missing, partitions=settings.partitions)
-        return missing
     finally:
         await admin.close()
+    if missing:
+        await _topics_visible(settings, missing)
+    await _group_coordinator_ready(settings)
+    return missing
 
 
 def _raise_refusals(topic_errors: list[tuple[Any, ...]]) -> None:
@@ -198,3 +202,48 @@ def _raise_refusals(topic_errors: list[tuple[Any, ...]]) -> None:
     ]
     if refused:
         raise BrokerError("Kafka refused to create topics:\n  " + "\n  ".join(refused))
+
+
+async def _topics_visible(
+    settings: KafkaSettings, names: list[str], timeout_s: float = 300.0
+) -> None:
+    # In a cluster every broker learns of new topics from the metadata log, a
+    # little later than the controller; a service that subscribes through a
+    # broker that has not yet fails with UNKNOWN_TOPIC_OR_PART. Wait until each
+    # bootstrap server describes every partition with a leader.
+    deadline = time.monotonic() + timeout_s
+    for server in settings.servers.split(","):
+        options = {**aiokafka_options(settings), "bootstrap_servers": server}
+        while not await _described_with_leaders(options, names):
+            if time.monotonic() > deadline:
+                raise BrokerError(f"topics {names} not visible at {server} after {timeout_s}s")
+            await asyncio.sleep(0.2)
+
+
+async def _described_with_leaders(options: dict[str, Any], names: list[str]) -> bool:
+    admin = AIOKafkaAdminClient(**options, request_timeout_ms=5000)
+    try:
+        await admin.start()
+        described = await admin.describe_topics(names)
+    except KafkaError:
+        return False
+    finally:
+        await admin.close()
+    return all(
+        t["error_code"] == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"])
+        for t in described
+    )
+
+
+async def _group_coordinator_ready(settings: KafkaSettings, timeout_s: float = 120.0) -> None:
+    # Apache Kafka creates __consumer_offsets on the first group request and
+    # answers COORDINATOR_NOT_AVAILABLE until it exists; services that join
+    # their groups then would back off for seconds. Ask once here instead.
+    consumer = AIOKafkaConsumer(
+        **aiokafka_options(settings), group_id="driftloop-start", enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        await asyncio.wait_for(consumer.committed(TopicPartition(topics.ALL[0].name, 0)), timeout_s)
+    finally:
+        await consumer.stop()

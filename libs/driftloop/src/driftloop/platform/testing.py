@@ -312,7 +312,7 @@ class ServiceProcess:
         )
         return self
 
-    def wait_healthy(self, address: str, timeout_s: float = 60.0) -> None:
+    def wait_healthy(self, address: str, timeout_s: float = 180.0) -> None:
         import grpc
         from grpc_health.v1 import health_pb2, health_pb2_grpc
 

@@ -249,12 +249,14 @@ async def _counts(platform: Platform, run, s: dict) -> dict:
         for e in await read(topics.FEATURES.name, FeatureVectorComputed.FromString, len(ours))
     }
     labels = {e.record_id for e in await read(topics.LABELS.name, LabelReceived.FromString)}
-    predictions = [
-        e.record_id
+    # Monitoring joins a label once per (record, model, version): a record the
+    # demo asked for twice, or served by champion and candidate, counts per key.
+    predictions = {
+        (e.record_id, e.model.name, e.model.version)
         for e in await read(topics.PREDICTIONS.name, PredictionMade.FromString)
         if e.record_id in ours
-    ]
-    labelled = sum(1 for i in predictions if i in labels)
+    }
+    labelled = sum(1 for key in predictions if key[0] in labels)
     metrics_port = SERVICES["monitoring"].metrics_port + platform.port_offset
     # Labels arrive a few seconds after their prediction: wait for the joins to settle.
     try:

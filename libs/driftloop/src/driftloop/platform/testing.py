@@ -161,10 +161,19 @@ def kafka() -> Iterator[KafkaSettings]:
         return
     settings = KafkaSettings(embedded=broker_kind(), embedded_port=free_port())
     broker = start_local_broker(settings, Path(tempfile.mkdtemp(prefix="driftloop-broker-")))
+    # A service process a test starts with only DRIFTLOOP_KAFKA_BOOTSTRAP would
+    # take `auto` as "on" (an external broker); Tansu has no idempotent
+    # producer, so the session's processes inherit what this broker supports.
+    previous = os.environ.get("DRIFTLOOP_KAFKA_IDEMPOTENCE")
+    os.environ["DRIFTLOOP_KAFKA_IDEMPOTENCE"] = kafka_env(settings)["DRIFTLOOP_KAFKA_IDEMPOTENCE"]
     try:
         yield settings
     finally:
         broker.stop()
+        if previous is None:
+            os.environ.pop("DRIFTLOOP_KAFKA_IDEMPOTENCE", None)
+        else:
+            os.environ["DRIFTLOOP_KAFKA_IDEMPOTENCE"] = previous
 
 
 @pytest.fixture(scope="session")

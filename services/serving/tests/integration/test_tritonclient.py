@@ -36,7 +36,10 @@ WIDTH = 20
 def tritonclient_python() -> Path:
     """tritonclient's own virtualenv (made once, under var/; needs PyPI)."""
     python = VENV / "bin" / "python"
-    if subprocess.run([python, "-c", "import tritonclient.grpc"], capture_output=True).returncode:
+    ready = python.exists() and not (
+        subprocess.run([python, "-c", "import tritonclient.grpc"], capture_output=True).returncode
+    )
+    if not ready:
         subprocess.run([sys.executable, "-m", "venv", "--clear", VENV], check=True)
         subprocess.run(
             [python, "-m", "pip", "install", "--quiet", TRITONCLIENT, "numpy"], check=True

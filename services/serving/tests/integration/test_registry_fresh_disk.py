@@ -24,7 +24,6 @@ from inference import grpc_predict_v2_pb2 as pb
 from inference import grpc_predict_v2_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.integration
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 WIDTH = 20
 
 
@@ -57,7 +56,9 @@ def _infer(stub, model: str) -> pb.ModelInferResponse:
 
 
 @pytest.mark.timeout(1800)  # a loaded 2-core machine takes minutes to start processes
-def test_registry_on_an_empty_disk_drops_nothing(kafka, tmp_path: Path, artifacts):
+def test_registry_on_an_empty_disk_drops_nothing(
+    kafka, tmp_path: Path, artifacts, postgres_url: str
+):
     schema = f"reg_fresh_{uuid.uuid4().hex[:12]}"
     model = unique("m")
     registry_port = free_port()
@@ -70,7 +71,7 @@ def test_registry_on_an_empty_disk_drops_nothing(kafka, tmp_path: Path, artifact
             **base,
             "DRIFTLOOP_GRPC_PORT": str(registry_port),
             "DRIFTLOOP_DATA_DIR": str(data_dir),
-            "DRIFTLOOP_DATABASE_URL": POSTGRES_URL,
+            "DRIFTLOOP_DATABASE_URL": postgres_url,
             "DRIFTLOOP_DATABASE_SCHEMA": schema,
             "DRIFTLOOP_ROLLOUTS_GROUP": unique("registry"),
         }
@@ -147,7 +148,7 @@ def test_registry_on_an_empty_disk_drops_nothing(kafka, tmp_path: Path, artifact
                 proc.terminate()
         from driftloop_registry.adapters.sql_connections import PostgresDatabase
 
-        db = PostgresDatabase(POSTGRES_URL, schema)
+        db = PostgresDatabase(postgres_url, schema)
         db.drop_schema()
         db.close()
     assert failures == [], failures[:3]

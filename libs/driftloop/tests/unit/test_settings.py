@@ -9,6 +9,7 @@ from driftloop.platform.settings import (
 
 
 def test_sections_load_from_prefixed_environment(monkeypatch):
+    monkeypatch.delenv("DRIFTLOOP_KAFKA_IDEMPOTENCE", raising=False)  # the test broker sets it
     monkeypatch.setenv("DRIFTLOOP_KAFKA_BOOTSTRAP", "kafka-1:9092,kafka-2:9092")
     monkeypatch.setenv("DRIFTLOOP_KAFKA_SASL_USERNAME", "svc")
     monkeypatch.setenv("DRIFTLOOP_GRPC_PORT", "6000")

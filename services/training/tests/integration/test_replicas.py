@@ -9,11 +9,9 @@ import json
 import sqlite3
 from datetime import timedelta
 
-import grpc
 import pytest
 from training_fakes import (
     T0,
-    FakeRegistry,
     decode,
     labelled_rows,
     make_spec,
@@ -35,21 +33,9 @@ from driftloop.platform.testing import (
     unique,
     wait_for,
 )
-from driftloop.registry.v1 import registry_service_pb2_grpc
 from driftloop.training.v1 import run_pb2
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
-
-
-@pytest.fixture
-async def fake_registry():
-    fake = FakeRegistry()
-    server = grpc.aio.server()
-    registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(fake, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    yield fake, f"127.0.0.1:{port}"
-    await server.stop(0)
 
 
 def holder_of(data_dir, model: str) -> str:

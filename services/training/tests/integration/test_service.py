@@ -12,7 +12,6 @@ import grpc
 import pytest
 from training_fakes import (
     T0,
-    FakeRegistry,
     decode,
     labelled_rows,
     make_spec,
@@ -39,21 +38,9 @@ from driftloop.platform.testing import (
     unique,
     wait_for,
 )
-from driftloop.registry.v1 import registry_service_pb2_grpc
 from driftloop.training.v1 import run_pb2, training_service_pb2, training_service_pb2_grpc
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
-
-
-@pytest.fixture
-async def fake_registry():
-    fake = FakeRegistry()
-    server = grpc.aio.server()
-    registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(fake, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    yield fake, f"127.0.0.1:{port}"
-    await server.stop(0)
 
 
 async def test_dataset_initial_champion_and_debounced_drift(kafka, fake_registry, tmp_path):

@@ -17,7 +17,7 @@ SPEC = "cli/src/driftloop_cli/specs/demo.yaml"
 
 
 async def test_two_replicas_of_each_service_come_up_on_their_own_ports(tmp_path, monkeypatch):
-    monkeypatch.setenv("DRIFTLOOP_PORT_OFFSET", str(free_port_offset()))
+    monkeypatch.setenv("DRIFTLOOP_PORT_OFFSET", str(free_port_offset(replicas=2)))
     monkeypatch.setenv("DRIFTLOOP_KAFKA_EMBEDDED_PORT", str(free_port()))
     monkeypatch.delenv("DRIFTLOOP_KAFKA_BOOTSTRAP", raising=False)
     settings = ServiceSettings()

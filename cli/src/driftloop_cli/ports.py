@@ -21,17 +21,33 @@ def _taken(port: int, host: str = "127.0.0.1") -> bool:
     return False
 
 
-def service_port_problem(name: str, port_offset: int) -> str | None:
-    """Why a service cannot listen where it would, or None."""
+#: Replica k (k >= 1) of a service listens on its default ports + k * this.
+REPLICA_PORT_STRIDE = 1000
+
+_MAX_PORT = 65535
+
+
+def replica_shift(port_offset: int, replica: int) -> int:
+    """How far replica ``replica``'s ports sit from the service's defaults."""
+    return port_offset + replica * REPLICA_PORT_STRIDE
+
+
+def service_port_problem(name: str, port_offset: int, replicas: int = 1) -> str | None:
+    """Why a service (each of its replicas) cannot listen where it would, or None."""
     info = SERVICES[name]
-    taken = [
-        f"{kind} port {port}"
-        for kind, port in (
-            ("gRPC", info.grpc_port + port_offset),
-            ("metrics", info.metrics_port + port_offset),
-        )
-        if _taken(port)
+    ports = [
+        (kind, port + replica_shift(port_offset, r))
+        for r in range(replicas)
+        for kind, port in (("gRPC", info.grpc_port), ("metrics", info.metrics_port))
     ]
+    beyond = [port for _, port in ports if port > _MAX_PORT]
+    if beyond:
+        return (
+            f"{name}: port {max(beyond)} is beyond {_MAX_PORT} "
+            f"(DRIFTLOOP_PORT_OFFSET {port_offset}, {replicas} replicas, "
+            f"{REPLICA_PORT_STRIDE} ports apart); use a smaller DRIFTLOOP_PORT_OFFSET"
+        )
+    taken = [f"{kind} port {port}" for kind, port in ports if _taken(port)]
     if not taken:
         return None
     return (

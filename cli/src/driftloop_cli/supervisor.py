@@ -20,7 +20,12 @@ from driftloop.platform.embedded import BrokerError, BrokerProcess, ensure_topic
 from driftloop.platform.ports import SERVICES
 from driftloop.platform.settings import ServiceSettings
 from driftloop_cli.health import check
-from driftloop_cli.ports import broker_port_problem, service_port_problem, taken_port_hint
+from driftloop_cli.ports import (
+    broker_port_problem,
+    replica_shift,
+    service_port_problem,
+    taken_port_hint,
+)
 from driftloop_cli.state import RunState
 from driftloop_cli.ui import strip_ansi
 
@@ -55,10 +60,6 @@ def _cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-#: Replica k (k >= 1) of a service listens on its default ports + k * this.
-REPLICA_PORT_STRIDE = 1000
 
 
 @dataclass
@@ -130,7 +131,11 @@ class Platform:
         await asyncio.gather(*(self._wait_healthy(c, progress) for c in self.children.values()))
 
     def _check_ports(self) -> None:
-        problems = [p for n in self.services if (p := service_port_problem(n, self.port_offset))]
+        problems = [
+            p
+            for n in self.services
+            if (p := service_port_problem(n, self.port_offset, self.replicas))
+        ]
         if self.settings.kafka.own_broker:
             problems += filter(None, [broker_port_problem(self.settings.kafka.embedded_port)])
         if problems:
@@ -199,7 +204,7 @@ class Platform:
         env.pop("DRIFTLOOP_METRICS_PORT", None)
         if self.replicas > 1:
             info = SERVICES[service]
-            shift = self.port_offset + replica * REPLICA_PORT_STRIDE
+            shift = replica_shift(self.port_offset, replica)
             env.update(
                 DRIFTLOOP_REPLICA_ID=str(replica),
                 DRIFTLOOP_GRPC_PORT=str(info.grpc_port + shift),
@@ -210,7 +215,7 @@ class Platform:
     async def _spawn(self, service: str, replica: int = 0) -> None:
         info = SERVICES[service]
         name = f"{service}-{replica}" if replica else service
-        port = info.grpc_port + self.port_offset + replica * REPLICA_PORT_STRIDE
+        port = info.grpc_port + replica_shift(self.port_offset, replica)
         child = Child(
             name,
             f"127.0.0.1:{port}",

@@ -31,3 +31,11 @@ def test_a_taken_port_is_named_with_the_setting_that_moves_it():
         assert f"gRPC port {port} already in use" in problem
         assert f"DRIFTLOOP_PORT_OFFSET (now {offset})" in problem
     assert broker_port_problem(port) is None
+
+
+def test_replica_ports_beyond_65535_are_refused_before_a_start():
+    # Replica 1 of the registry would listen on 50054 + 15000 + 1000 = 66054.
+    assert "beyond" not in (service_port_problem("registry", 15000) or "")
+    problem = service_port_problem("registry", 15000, replicas=2) or ""
+    assert "port 66054 is beyond 65535" in problem, problem
+    assert "use a smaller DRIFTLOOP_PORT_OFFSET" in problem

@@ -143,7 +143,7 @@ streams:
       - {{name: x, type: float}}
     label: {{type: int}}
 feature_views:
-  - name: v
+  - name: {view}
     stream: s
     features:
 {features}
@@ -154,23 +154,27 @@ models:
 WIDTH = 4
 
 
-def make_spec(models: str) -> Spec:
+def make_spec(models: str, view: str = "v") -> Spec:
+    """A spec of stream ``s`` and one feature view; tests that share the
+    session's broker give the view a unique name, since a new training
+    process reads every earlier test's rows of its view."""
     features = "\n".join(
         f"      - {{name: f{i}, kind: passthrough, field: x}}" for i in range(WIDTH)
     )
-    return parse_spec(SPEC.format(features=features, models=models))
+    return parse_spec(SPEC.format(features=features, models=models, view=view))
 
 
 def model_yaml(
     name: str,
     trainer: str = "builtin: logistic_regression",
     task: str = "classification",
+    view: str = "v",
     **training,
 ) -> str:
     policy = {"min_rows": 100, "cooldown_s": 60, **training}
     policy_text = ", ".join(f"{k}: {v}" for k, v in policy.items())
     return (
-        f"  - name: {name}\n    feature_view: v\n    task: {task}\n    trainer: {{{trainer}, seed: 3, timeout_s: 60}}\n"
+        f"  - name: {name}\n    feature_view: {view}\n    task: {task}\n    trainer: {{{trainer}, seed: 3, timeout_s: 60}}\n"
         f"    training: {{{policy_text}}}\n"
     )
 

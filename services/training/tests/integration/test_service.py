@@ -45,11 +45,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 async def test_dataset_initial_champion_and_debounced_drift(kafka, fake_registry, tmp_path):
     fake, registry_address = fake_registry
-    model = unique("m")
-    spec_text = make_spec(model_yaml(model, gate_margin=0.5, cooldown_s=300)).model_dump_json()
+    model, view = unique("m"), unique("v")
+    spec = make_spec(model_yaml(model, view=view, gate_margin=0.5, cooldown_s=300), view)
+    spec_text = spec.model_dump_json()
     spec_path = tmp_path / "spec.json"  # YAML is a superset of JSON
     spec_path.write_text(spec_text)
-    view = "v"
     port = free_port()
     group = unique("training")
     watched = (

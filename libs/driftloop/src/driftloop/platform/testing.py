@@ -66,9 +66,11 @@ def free_port_block(size: int = 10, start: int = 20000, stop: int = 60000) -> in
     raise RuntimeError("no free port block")
 
 
-def free_port_offset() -> int:
+def free_port_offset(replicas: int = 1) -> int:
     """A ``DRIFTLOOP_PORT_OFFSET`` under which every service's default gRPC and
-    metrics ports are free, so a whole platform can run beside others.
+    metrics ports are free, so a whole platform can run beside others;
+    with ``replicas``, the ports of every replica (``driftloop up
+    --replicas``: 1000 ports apart) too.
 
     The ports are kept out of the kernel's ephemeral range: a port free now
     but inside it can be taken by any outgoing connection (a Kafka client's)
@@ -79,11 +81,16 @@ def free_port_offset() -> int:
     from driftloop.platform.ports import SERVICES
 
     low, high = _ephemeral_range()
-    defaults = [p for s in SERVICES.values() for p in (s.grpc_port, s.metrics_port)]
+    defaults = [
+        p + replica * 1000
+        for s in SERVICES.values()
+        for p in (s.grpc_port, s.metrics_port)
+        for replica in range(replicas)
+    ]
     candidates = [
         offset
         for offset in range(1000, MAX_PORT_OFFSET + 1)
-        if all(not low <= p + offset <= high for p in defaults)
+        if all(not low <= p + offset <= high and p + offset <= 65535 for p in defaults)
     ]
     for _ in range(200):
         offset = random.choice(candidates)

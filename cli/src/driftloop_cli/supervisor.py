@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import signal
 import sys
@@ -29,14 +28,7 @@ from driftloop_cli.ports import (
 from driftloop_cli.state import RunState
 from driftloop_cli.ui import strip_ansi
 
-_PR_SET_PDEATHSIG = 1
 _BROKER_NAMES = {"tansu": "Tansu broker", "kafka": "Apache Kafka broker"}
-
-
-def _die_with_parent() -> None:
-    # A child must not outlive a supervisor that was killed outright.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class StartError(RuntimeError):
@@ -197,6 +189,8 @@ class Platform:
             DRIFTLOOP_KAFKA_EMBEDDED=self.settings.kafka.embedded,
             DRIFTLOOP_KAFKA_IDEMPOTENCE="on" if self.settings.kafka.idempotent else "off",
             DRIFTLOOP_LOG_FORMAT="json",
+            # The child ends with this process (driftloop.platform.parent).
+            DRIFTLOOP_PARENT_PID=str(os.getpid()),
         )
         if self.settings.kafka.bootstrap:
             env["DRIFTLOOP_KAFKA_BOOTSTRAP"] = self.settings.kafka.bootstrap
@@ -235,7 +229,6 @@ class Platform:
                 stdin=asyncio.subprocess.DEVNULL,
                 env=self._env(service, replica),
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
             )
         self.children[name] = child
 

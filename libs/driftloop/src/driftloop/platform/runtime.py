@@ -19,6 +19,7 @@ from driftloop.platform.grpc_server import GrpcServer
 from driftloop.platform.log_identity import cluster_id
 from driftloop.platform.logging import configure_logging
 from driftloop.platform.metrics import MetricsEndpoint
+from driftloop.platform.parent import die_with_parent
 from driftloop.platform.ports import SERVICES
 from driftloop.platform.settings import ServiceSettings, SettingsError, load_settings
 
@@ -126,6 +127,8 @@ async def _start_broker(broker: KafkaBroker) -> None:
 def run_main(build: Callable[[], ServiceRuntime]) -> None:
     """Entry point helper: build the runtime inside the loop and run it, on
     the event loop the settings choose."""
+
+    die_with_parent()
 
     async def _main() -> None:
         await build().run()

@@ -328,7 +328,9 @@ class ServiceProcess:
         )
         return self
 
-    def wait_healthy(self, address: str, timeout_s: float = 180.0) -> None:
+    def wait_healthy(self, address: str, timeout_s: float = 180.0, service: str = "") -> None:
+        """Until the health of ``service`` is SERVING: ``""`` liveness,
+        ``driftloop.ready`` readiness (see ``driftloop.platform.grpc_server``)."""
         import grpc
         from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -340,7 +342,7 @@ class ServiceProcess:
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"{self.module} exited: {self.tail()}")
                 with contextlib.suppress(grpc.RpcError):
-                    reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                    reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=1)
                     if reply.status == health_pb2.HealthCheckResponse.SERVING:
                         return
                 time.sleep(0.1)

@@ -41,6 +41,9 @@ def build() -> ServiceRuntime:
             cfg.redis_url, cfg.redis_prefix, cfg.redis_cache_entries
         )
         runtime.background(redis_store.run_cache)
+        # Ready while Redis answers: every lookup reads it. (The in-process
+        # store is always there; Kafka only delays new vectors.)
+        runtime.ready_when("online_store", redis_store.ping)
     else:
         store = InMemoryOnlineStore()
     topic = topics.RECORDS_VALIDATED.name

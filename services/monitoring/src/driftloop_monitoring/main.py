@@ -88,6 +88,9 @@ def build(settings: MonitoringSettings | None = None) -> ServiceRuntime:
     runtime.background(own)
     runtime.background(ticker)
     runtime.on_stop(close)
+    # Ready while the broker answers: predictions, labels and alias changes
+    # come from it, and drift and rollout facts go out through it.
+    runtime.ready_when_kafka_answers()
     return runtime
 
 

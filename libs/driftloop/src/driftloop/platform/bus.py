@@ -198,11 +198,15 @@ class EventBus:
     ) -> Any:
         name = event.DESCRIPTOR.full_name
         target = topic or topics.TOPIC_OF[name]
+        headers = headers_for(event)
         result = await self.broker.publish(
             event.SerializeToString(),
             target,
             key=key.encode() if isinstance(key, str) else key,
-            headers=headers_for(event),
+            headers=headers,
+            # faststream writes a `correlation_id` header too (a fresh uuid
+            # unless given): the event's own, so that an event carries one.
+            correlation_id=headers.get("ce_correlationid", headers["ce_id"]),
             no_confirm=not wait,
         )
         EVENTS_PUBLISHED.labels(target, name).inc()

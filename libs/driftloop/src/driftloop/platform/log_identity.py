@@ -21,7 +21,7 @@ import uuid
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from driftloop.platform.bus import aiokafka_options
+from driftloop.platform.kafka_client import aiokafka_options
 from driftloop.platform.settings import KafkaSettings
 
 

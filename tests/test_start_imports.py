@@ -1,9 +1,10 @@
 """Each service starts light: building it (its composition root, on the demo
-spec) loads none of the libraries that cost seconds of CPU to import and are
-needed only later — scipy.stats and river's drift detectors with the first
-model (monitoring), scikit-learn and the ONNX converters in the training
-fork server. Six services start at once on two cores, so the sum of their
-start-up CPU is what `driftloop up` waits for."""
+spec) loads none of the libraries that cost up to seconds of CPU to import
+and are needed only later or elsewhere — scipy.stats and river's drift
+detectors with the first model (monitoring), scikit-learn and the ONNX
+converters in the training fork server, redis' client only with a Redis
+online store (feature). Six services start at once on two cores, so the sum
+of their start-up CPU is what `driftloop up` waits for."""
 
 import json
 import subprocess
@@ -26,6 +27,7 @@ HEAVY = (
     "matplotlib",
     "river.drift",
     "river.datasets",
+    "redis",
 )
 
 PROBE = """

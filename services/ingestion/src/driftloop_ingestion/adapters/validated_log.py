@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from driftloop.ingestion.v1.events_pb2 import RecordValidated
 from driftloop.platform import topics
 from driftloop.platform.bus import aiokafka_options
-from driftloop.platform.log_identity import end_offset
+from driftloop.platform.log_identity import end_offsets
 from driftloop.platform.settings import KafkaSettings
 
 
@@ -38,7 +38,7 @@ async def recent_records(
         if not tps:
             return []
         starts = await consumer.beginning_offsets(tps)
-        ends = {tp: await end_offset(consumer, tp) for tp in tps}
+        ends = await end_offsets(consumer, tps)
         todo = {tp: ends[tp] for tp in tps if ends[tp] > starts[tp]}
         if not todo:
             return []

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from driftloop.platform.bus import aiokafka_options
-from driftloop.platform.log_identity import end_offset
+from driftloop.platform.log_identity import end_offsets
 from driftloop.platform.settings import KafkaSettings
 
 
@@ -29,7 +29,7 @@ async def read_back(
         if not tps:
             return []
         starts = await consumer.beginning_offsets(tps)
-        ends = {tp: await end_offset(consumer, tp) for tp in tps}
+        ends = await end_offsets(consumer, tps)
         todo = {tp: ends[tp] for tp in tps if ends[tp] > starts[tp]}
         if not todo:
             return []

@@ -70,3 +70,15 @@ async def test_a_dead_replicas_run_is_adopted_once(tmp_path):
 
     await wait_for(again, timeout_s=30)
     assert orphans[0]["attempt"] == 2  # the caller abandons it rather than a third try
+
+
+async def test_a_replica_never_adopts_its_own_running_run(tmp_path):
+    # Its renewal came late (an expired lease on a busy machine): still its run.
+    a, _ = flights(tmp_path, ttl_s=1.0)
+    assert await a.claim("m", "d1") == ""
+    await a.started(run(), attempt=1)
+    a._renewers["m"].cancel()
+    a._renewers["m"] = asyncio.create_task(asyncio.sleep(60))  # a renewer that is late
+    await wait_for(lambda: not a.leases.peek("m").live, timeout_s=30)
+    assert await a.orphans(["m"]) == []
+    a._renewers["m"].cancel()

@@ -94,6 +94,11 @@ class SingleFlight:
         documents (``attempt`` = the attempts made so far)."""
         found = []
         for model in models:
+            renewer = self._renewers.get(model)
+            if renewer is not None and not renewer.done():
+                # Our own run, whose renewal came late (a busy machine): the
+                # renewer takes the lease back; it is no orphan.
+                continue
             lease = await asyncio.to_thread(self.leases.peek, model)
             if lease is None or lease.live or lease.data.get("state") != "running":
                 continue

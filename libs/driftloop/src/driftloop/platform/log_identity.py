@@ -16,6 +16,7 @@ each such rebuild is logged and counted in ``driftloop_state_rebuilds_total``
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -40,6 +41,10 @@ async def cluster_id(settings: KafkaSettings) -> str:
         await admin.close()
 
 
+#: The longest :func:`end_offsets` reads on past the reported ends.
+READ_ON_S = 3.0
+
+
 async def end_offset(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int:
     """The offset the next record of ``tp`` will get (see :func:`end_offsets`)."""
     return (await end_offsets(consumer, [tp]))[tp]
@@ -53,15 +58,20 @@ async def end_offsets(
     Tansu reports a partition's end (ListOffsets "latest") as the first offset
     of its last record batch, so read on from the reported ends until nothing
     more comes — for all partitions at once: one quiet second, not one per
-    partition. Leaves ``tps`` assigned to ``consumer`` (a group-less one)."""
+    partition — or for at most ``READ_ON_S``: a topic being written to all
+    the time never falls quiet, and an end a little later than the call is as
+    good as the end at the call. Leaves ``tps`` assigned to ``consumer`` (a
+    group-less one)."""
     ends = {tp: int(end) for tp, end in (await consumer.end_offsets(tps)).items()}
     consumer.assign(list(tps))
     for tp in tps:
         consumer.seek(tp, ends[tp])
-    while True:
+    deadline = time.monotonic() + READ_ON_S
+    while time.monotonic() < deadline:
         batches = await consumer.getmany(*tps, timeout_ms=1000, max_records=10_000)
         if not any(batches.values()):
-            return ends
+            break
         for tp, records in batches.items():
             if records:
                 ends[tp] = records[-1].offset + 1
+    return ends

@@ -52,7 +52,7 @@ class FakeCheckpoints:
                 entities = {}
             for name, view in snap.views.items():
                 table = entities.setdefault(name, {})
-                for entity, history in view.entities:
+                for entity, history in view.entities.items():
                     if history is None:
                         table.pop(entity, None)
                     else:
@@ -62,7 +62,7 @@ class FakeCheckpoints:
             name: (
                 self.views[name],
                 copy.deepcopy(view.summary),
-                [(e, h.copy()) for e, h in sorted(entities[name].items(), key=_updated)],
+                [(e, h.copy(0)) for e, h in sorted(entities[name].items(), key=_updated)],
             )
             for name, view in last.views.items()
         }

@@ -79,10 +79,13 @@ def test_the_changes_name_updated_and_evicted_entities_once() -> None:
     state = view_state(max_entities=2)
     for i, entity in enumerate(["a", "b", "c"]):
         gap(state, f"r{i}", entity, 100.0 + i)
-    changes = dict(state.entities.take_changes())
+    changes = state.entities.take_changes()
     assert changes.keys() == {"a", "b", "c"} and changes["a"] is None
-    assert changes["c"] is not state.entities.histories["c"]  # a copy
-    assert state.entities.take_changes() == []
+    assert state.entities.take_changes() == {}
+    taken = changes["c"]
+    assert taken is not None and len(taken.events) == 1
+    gap(state, "r3", "c", 103.0)  # copied on write: what was taken stays as it was
+    assert len(taken.events) == 1 and len(state.entities.histories["c"].events) == 2
 
 
 def test_the_spec_refuses_a_ttl_that_is_not_positive() -> None:

@@ -22,7 +22,7 @@ import asyncio
 import pickle
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -116,7 +116,7 @@ class SqliteCheckpointStore:
                     (*key, snap.next_offset, snap.log_id, _dumps(summaries), time.time()),
                 )
                 for name, view in snap.views.items():
-                    gone = [(*key, name, e) for e, h in view.entities if h is None]
+                    gone = [(*key, name, e) for e, h in view.entities.items() if h is None]
                     db.executemany(
                         "DELETE FROM entity_state "
                         "WHERE namespace = ? AND partition = ? AND view = ? AND entity = ?",
@@ -147,9 +147,9 @@ class SqliteCheckpointStore:
 
 
 def _rows(
-    key: tuple[int, int], view: str, entities: list[tuple[str, EntityHistory | None]]
+    key: tuple[int, int], view: str, entities: Mapping[str, EntityHistory | None]
 ) -> Iterator[tuple[object, ...]]:
-    for entity, h in entities:
+    for entity, h in entities.items():
         if h is not None:
             blob = _dumps((h.events, h.max_time, h.updated))
             yield (*key, view, entity, h.updated, blob)

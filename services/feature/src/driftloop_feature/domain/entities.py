@@ -36,10 +36,14 @@ class EntityHistory:
     max_time: float = -math.inf
     #: The arrival seq of the entity's last applied record (orders eviction).
     updated: int = -1
+    #: The table's snapshot generation this object belongs to: one of an
+    #: older generation may be held by a snapshot, so it is copied, never
+    #: changed.
+    generation: int = 0
 
-    def copy(self) -> EntityHistory:
-        """A copy that later updates do not change (events are immutable tuples)."""
-        return EntityHistory(list(self.events), self.max_time, self.updated)
+    def copy(self, generation: int) -> EntityHistory:
+        """A copy to change (the events themselves are immutable tuples)."""
+        return EntityHistory(list(self.events), self.max_time, self.updated, generation)
 
 
 @dataclass
@@ -49,8 +53,11 @@ class EntityTable:
     histories: OrderedDict[str, EntityHistory] = field(default_factory=OrderedDict)
     #: The newest event time applied to any entity.
     watermark: float = -math.inf
-    #: Entity ids updated or evicted since the last :meth:`take_changes`.
-    changed: set[str] = field(default_factory=set)
+    #: The entities updated (their history) or evicted (None) since the
+    #: last :meth:`take_changes`.
+    changed: dict[str, EntityHistory | None] = field(default_factory=dict)
+    #: How many times changes were taken (see ``EntityHistory.generation``).
+    generation: int = 0
     #: Evictions by reason since the last :meth:`take_evictions`.
     evictions: Counter[str] = field(default_factory=Counter)
 
@@ -58,12 +65,13 @@ class EntityTable:
         return len(self.histories)
 
     def live(self, entity_id: str, t: float, ttl_s: float | None) -> EntityHistory | None:
-        """The entity's history, or None when it has none or it expired by event
-        time ``t`` (it is then forgotten once :meth:`put` stores the new one)."""
+        """The entity's history to update, or None when it has none or it
+        expired by event time ``t`` (it is then forgotten once :meth:`put`
+        stores the new one); a copy when a snapshot holds it."""
         history = self.histories.get(entity_id)
         if history is None or _expired(history, max(self.watermark, t), ttl_s):
             return None
-        return history
+        return history if history.generation == self.generation else history.copy(self.generation)
 
     def put(
         self, entity_id: str, history: EntityHistory, ttl_s: float | None, max_entities: int
@@ -71,10 +79,11 @@ class EntityTable:
         """Store an updated history as the most recent, then evict what the
         bounds no longer allow (oldest first)."""
         old = self.histories.pop(entity_id, None)
-        if old is not None and old is not history:
-            self.evictions[EXPIRED] += 1  # `live` declared it expired
+        if old is not None and _expired(old, max(self.watermark, history.max_time), ttl_s):
+            self.evictions[EXPIRED] += 1  # `live` found it expired
+        history.generation = self.generation
         self.histories[entity_id] = history
-        self.changed.add(entity_id)
+        self.changed[entity_id] = history
         self.watermark = max(self.watermark, history.max_time)
         while self.histories:
             oldest_id, oldest = next(iter(self.histories.items()))
@@ -85,17 +94,20 @@ class EntityTable:
             else:
                 break
             del self.histories[oldest_id]
-            self.changed.add(oldest_id)
+            self.changed[oldest_id] = None
             self.evictions[reason] += 1
 
-    def take_changes(self) -> list[tuple[str, EntityHistory | None]]:
-        """Copies of what changed since the last call (None: evicted)."""
-        changed, self.changed = self.changed, set()
-        return [(e, h.copy() if (h := self.histories.get(e)) else None) for e in changed]
+    def take_changes(self) -> dict[str, EntityHistory | None]:
+        """What changed since the last call (None: evicted), in constant time:
+        no history is copied; each is copied on its next update instead (copy
+        on write), so what this returns never changes."""
+        changed, self.changed = self.changed, {}
+        self.generation += 1
+        return changed
 
     def mark_all_changed(self) -> None:
         """Every entity is to be saved again (a checkpoint failed)."""
-        self.changed.update(self.histories)
+        self.changed = dict(self.histories)
 
     def take_evictions(self) -> Counter[str]:
         evictions, self.evictions = self.evictions, Counter()

@@ -6,9 +6,9 @@ time, and the state is a deterministic function of the partition's records up
 to ``next_offset``. That is what makes checkpoints and replays exact.
 
 A checkpoint is incremental: :meth:`PartitionState.snapshot` copies the views'
-small running values and only the entities changed (or evicted) since the
-previous snapshot, cheaply enough to take on the event loop; writing it is
-the checkpoint store's business.
+small running values and takes the entities changed (or evicted) since the
+previous snapshot without copying them (copy on write), so it costs next to
+nothing on the event loop; writing it is the checkpoint store's business.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ class ViewSnapshot:
     """One view's part of a snapshot."""
 
     summary: ViewSummary
-    #: Copies of the entities changed since the last snapshot (None: evicted).
-    entities: list[tuple[str, EntityHistory | None]]
+    #: The entities changed since the last snapshot (None: evicted); these
+    #: histories are never changed again (see ``EntityTable.take_changes``).
+    entities: Mapping[str, EntityHistory | None]
 
 
 @dataclass(frozen=True)

@@ -240,8 +240,11 @@ def report(results: dict[str, dict], args: argparse.Namespace, before: str) -> s
         "\nA stall is the event loop doing nothing else (no lookup, no health check answered). "
         "Before, a checkpoint runs on the loop, so its length is a stall; after, it is awaited "
         "by the consumer only, its SQLite writes and pickling in the store's thread. The "
-        "longest batch (2,000 records handled) is the floor of the stall in every version. "
-        "RSS includes the in-memory online store (one vector per entity, never evicted)."
+        "longest batch (2,000 records handled) is the floor of the stall in every version; "
+        "its length is mostly the longest garbage collection (a full collection visits every "
+        "live object, so it grows with the entities kept). RSS includes the in-memory online "
+        "store (one vector per entity, never evicted). The machine is shared: compare cases "
+        "of one run; the before case's stalls and checkpoints grow with its whole state."
     )
     return "\n".join(lines) + "\n"
 

@@ -45,30 +45,22 @@ BATCH = 2000
 BEFORE = "97b8d9eae7e0"
 TTL_S = 60.0
 
-SPEC = """
-streams:
-  - name: tx
-    entity_field: user
-    fields:
-      - {{name: user, type: string}}
-      - {{name: amount, type: float}}
-feature_views:
-  - name: bench
-    stream: tx
-    allowed_lateness_s: 30
-    {ttl}
-    features:
-      - {{name: amount, kind: passthrough, field: amount}}
-      - {{name: amount_mean_10, kind: rolling, field: amount, agg: mean, window_events: 10}}
-      - {{name: amount_max_60s, kind: rolling, field: amount, agg: max, window_seconds: 60}}
-      - {{name: amount_std_20, kind: rolling, field: amount, agg: std, window_events: 20}}
-"""
-
 CASES = {
     "before": ("before", None, "before: unbounded state, whole partitions pickled on the loop"),
     "after": ("after", None, "after: no TTL (default max_entities), incremental checkpoints"),
     "after-ttl": ("after", TTL_S, f"after: entity_ttl_s={TTL_S:g} (event time)"),
 }
+
+
+def spec_text(ttl: float | None) -> str:
+    """The view of bench/feature.py (3 rolling aggregates), with the TTL."""
+    from feature import SPEC  # bench/feature.py, next to this file
+
+    text = SPEC.format(stream="tx")
+    if ttl:
+        lateness = "allowed_lateness_s: 30"
+        text = text.replace(lateness, f"{lateness}\n    entity_ttl_s: {ttl}")
+    return text
 
 
 def memory() -> dict[str, int]:
@@ -102,7 +94,7 @@ async def drive(entities: int, partitions: int, ttl: float | None, data: Path) -
             return
             yield
 
-    views = compile_spec(parse_spec(SPEC.format(ttl=f"entity_ttl_s: {ttl}" if ttl else "")))
+    views = compile_spec(parse_spec(spec_text(ttl)))
     checkpoints = SqliteCheckpointStore(data / "checkpoints.sqlite", "t", "g", views)
     proc = FeatureProcessor(views, Dropped(), InMemoryOnlineStore(), checkpoints, EmptyLog())
     windows: list[tuple[float, float]] = []  # checkpoints (start, end)

@@ -5,6 +5,8 @@ isolated by definition."""
 from __future__ import annotations
 
 import random
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from driftloop_feature.adapters.checkpoints import SqliteCheckpointStore
@@ -122,3 +124,15 @@ async def test_a_snapshot_saves_the_state_it_was_taken_at_not_a_later_one(tmp_pa
     loaded = await store.load(0)
     assert loaded is not None and described(loaded) == described(reference)
     store.close()
+
+
+async def test_checkpoints_of_the_whole_partition_format_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    with closing(sqlite3.connect(path)) as db:  # as written before incremental checkpoints
+        db.execute("CREATE TABLE checkpoint (namespace TEXT, partition INTEGER, state BLOB)")
+    store = SqliteCheckpointStore(path, "topic", "g", views())
+    assert await store.load(0) is None
+    store.close()
+    with closing(sqlite3.connect(path)) as db:
+        tables = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "checkpoint" not in tables and "entity_state" in tables

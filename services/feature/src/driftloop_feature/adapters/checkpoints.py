@@ -30,7 +30,10 @@ from driftloop_feature.domain.entities import EntityHistory
 from driftloop_feature.domain.partition import PartitionSnapshot, PartitionState
 from driftloop_feature.domain.views import CompiledView
 
+# `checkpoint` held whole pickled partitions (the format before this one):
+# its states are rebuilt from the log instead.
 _SCHEMA = """
+DROP TABLE IF EXISTS checkpoint;
 CREATE TABLE IF NOT EXISTS namespace (
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL UNIQUE

@@ -7,6 +7,7 @@ import random
 
 import pytest
 from prometheus_client import REGISTRY
+from structlog.testing import capture_logs
 
 from driftloop_feature.adapters.memory_store import InMemoryOnlineStore
 from driftloop_feature.domain.model import Record
@@ -218,3 +219,22 @@ async def test_with_evictions_every_record_still_gets_its_vector_across_a_restar
     got = first.vectors + second.vectors
     assert {v.event_id for v in got} == set(want)
     assert all(v.values == want[v.event_id] for v in got)
+
+
+async def test_evictions_are_logged_as_one_summary_at_most_once_a_minute() -> None:
+    now = [0.0]
+    proc = FeatureProcessor(
+        views(max_entities=2),
+        FakePublisher(),
+        InMemoryOnlineStore(),
+        FakeCheckpoints(),
+        FakeLog(),
+        clock=lambda: now[0],
+    )
+    with capture_logs() as logs:
+        for i in range(30):  # 28 evictions, over 90 s of the clock
+            now[0] = i * 3.0
+            await proc.handle(record(f"r{i}", f"e{i}", 100.0 + i), 0, i)
+            await proc.flush()
+    summaries = [e for e in logs if e["event"] == "feature.entities_evicted"]
+    assert [s["evicted"] for s in summaries] == [{"v/max_entities": 19}]

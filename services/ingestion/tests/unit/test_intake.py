@@ -8,6 +8,7 @@ import pytest
 
 from driftloop.platform.errors import Unavailable
 from driftloop_ingestion.adapters.sqlite_store import MemorySchemaStore
+from driftloop_ingestion.codec.converters import decode_json
 from driftloop_ingestion.domain.bad_rate import BadRateWatch
 from driftloop_ingestion.domain.recent import RecentIds
 from driftloop_ingestion.domain.records import (
@@ -18,7 +19,6 @@ from driftloop_ingestion.domain.records import (
     ValidLabel,
     ValidRecord,
 )
-from driftloop_ingestion.entrypoints.converters import decode_json
 from driftloop_ingestion.service.catalog import StreamCatalog
 from driftloop_ingestion.service.intake import RecordIntake, Status, Submission
 from driftloop_ingestion.service.labels import LabelIntake, LabelSubmission

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from driftloop.ingestion.v1 import events_pb2 as ev
+from driftloop_ingestion.codec.converters import _set_value, record_event
+from driftloop_ingestion.codec.wire import FieldsEncoder, RecordEncoder
 from driftloop_ingestion.domain.records import GrpcOrigin, KafkaOrigin, ValidRecord
-from driftloop_ingestion.entrypoints.converters import _set_value, record_event
-from driftloop_ingestion.entrypoints.wire import FieldsEncoder, RecordEncoder
 
 values = st.one_of(
     st.floats(allow_nan=False),

@@ -10,9 +10,9 @@ from google.protobuf.message import Message
 from driftloop.common.v1 import common_pb2
 from driftloop.platform.bus import EventBus
 from driftloop.serving.v1 import events_pb2
+from driftloop_serving.codec import converters
 from driftloop_serving.domain.models import VersionInfo
 from driftloop_serving.domain.routing import Role
-from driftloop_serving.entrypoints import converters
 
 log = structlog.get_logger(__name__)
 

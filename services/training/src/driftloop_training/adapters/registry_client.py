@@ -10,7 +10,7 @@ from driftloop.platform.errors import Conflict, NotFound, Unavailable
 from driftloop.platform.grpc_client import channel
 from driftloop.registry.v1 import registry_service_pb2 as pb
 from driftloop.registry.v1 import registry_service_pb2_grpc
-from driftloop_training.entrypoints.converters import TASKS, profile_to_proto
+from driftloop_training.codec.converters import TASKS, profile_to_proto
 from driftloop_training.service.ports import Registration, VersionInfo
 
 

@@ -15,6 +15,7 @@ from driftloop.ingestion.v1 import events_pb2 as ev
 from driftloop.ingestion.v1 import ingestion_service_pb2 as api
 from driftloop.platform.errors import InvalidArgument
 from driftloop.platform.spec import FieldSpec, LabelSpec, StreamSpec
+from driftloop_ingestion.codec.wire import FieldsEncoder, RecordEncoder
 from driftloop_ingestion.domain.records import (
     BadRateAlert,
     DeadLetter,
@@ -26,7 +27,6 @@ from driftloop_ingestion.domain.records import (
     ValidLabel,
     ValidRecord,
 )
-from driftloop_ingestion.entrypoints.wire import FieldsEncoder, RecordEncoder
 from driftloop_ingestion.service.intake import Result, Status, Submission, new_id
 from driftloop_ingestion.service.labels import LabelSubmission
 from driftloop_ingestion.service.ports import Outgoing

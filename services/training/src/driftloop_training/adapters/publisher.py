@@ -10,8 +10,8 @@ from driftloop.common.v1.common_pb2 import EventMeta
 from driftloop.platform.bus import EventBus
 from driftloop.training.v1 import events_pb2
 from driftloop.training.v1.run_pb2 import Trigger
+from driftloop_training.codec.converters import snapshot_to_proto, window_to_proto
 from driftloop_training.domain.runs import Run
-from driftloop_training.entrypoints.converters import snapshot_to_proto, window_to_proto
 
 
 class BusRunEvents:

@@ -230,3 +230,38 @@ def model_metadata(name: str, versions: list[int], loaded: object) -> pb.ModelMe
             for s in runner.outputs
         ],
     )
+
+
+# ---------------------------------------------------------------- lifecycle events
+
+
+def model_loaded(
+    meta: common_pb2.EventMeta, info: VersionInfo, role: Role, load_ms: float
+) -> events_pb2.ModelLoaded:
+    return events_pb2.ModelLoaded(
+        meta=meta,
+        model=common_pb2.ModelRef(name=info.model, version=info.version),
+        role=ROLE_PB[role],
+        load_ms=load_ms,
+    )
+
+
+def model_load_failed(
+    meta: common_pb2.EventMeta, info: VersionInfo, reason: str
+) -> events_pb2.ModelLoadFailed:
+    return events_pb2.ModelLoadFailed(
+        meta=meta,
+        model=common_pb2.ModelRef(name=info.model, version=info.version),
+        reason=reason,
+    )
+
+
+def registry_answer_lacks_model(
+    meta: common_pb2.EventMeta, info: VersionInfo, alias: str, reason: str
+) -> events_pb2.RegistryAnswerLacksModel:
+    return events_pb2.RegistryAnswerLacksModel(
+        meta=meta,
+        model=common_pb2.ModelRef(name=info.model, version=info.version),
+        alias=alias,
+        reason=reason,
+    )

@@ -75,8 +75,26 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
         OnnxLoader(settings.intra_op_threads, settings.inter_op_threads),
         events,
     )
-    subs = Subscribers(lifecycle, StreamScorer(catalog, predictor, sink))
+    subscribe_all(runtime, settings, Subscribers(lifecycle, StreamScorer(catalog, predictor, sink)))
+    serve(runtime, predictor, catalog)
+    runtime.gate_readiness()
+    runtime.background(lambda: keep_in_sync(runtime, lifecycle, settings))
+    runtime.background(sink.run)
 
+    async def stop() -> None:
+        await sink.flush()
+        await publisher.stop()
+        await registry_channel.close()
+        await feature_channel.close()
+
+    runtime.on_start(publisher.start)
+    runtime.on_stop(stop)
+    return runtime
+
+
+def subscribe_all(runtime: ServiceRuntime, settings: ServingSettings, subs: Subscribers) -> None:
+    """Alias changes and rollout steps on this replica's own groups; the
+    feature stream on the shared group when stream scoring is on."""
     instance = settings.instance_id or f"{socket.gethostname()}-{os.getpid()}"
     own_group = f"driftloop-serving-{instance}"
     # Every replica must see every alias change and rollout step: its own
@@ -115,6 +133,9 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
             group=settings.stream_group,
         )
 
+
+def serve(runtime: ServiceRuntime, predictor: Predictor, catalog: Catalog) -> None:
+    """The two gRPC services: OIP inference and the admin API."""
     runtime.grpc.add(
         grpc_predict_v2_pb2_grpc.add_GRPCInferenceServiceServicer_to_server,
         InferenceServicer(predictor),
@@ -126,37 +147,27 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
         "driftloop.serving.v1.ServingAdminService",
     )
 
-    async def keep_in_sync() -> None:
-        # Ready (health `driftloop.ready`) only once every champion the
-        # registry names is loaded: a new replica takes no traffic before.
-        await lifecycle.reconcile_until_done(settings.registry_retry_s)
+
+async def keep_in_sync(
+    runtime: ServiceRuntime, lifecycle: Lifecycle, settings: ServingSettings
+) -> None:
+    """Load what the registry names, then report ready, then reconcile forever."""
+    # Ready (health `driftloop.ready`) only once every champion the
+    # registry names is loaded: a new replica takes no traffic before.
+    await lifecycle.reconcile_until_done(settings.registry_retry_s)
+    await runtime.grpc.set_ready(lifecycle.ready)
+    # Everything built so far lives as long as the process: keep it out of
+    # the cyclic GC, whose full passes would otherwise walk it again and
+    # again under load (a measurable share of CPU per request).
+    gc.collect()
+    gc.freeze()
+    while True:
+        await asyncio.sleep(settings.reconcile_interval_s)
+        try:
+            await lifecycle.reconcile()
+        except Exception as exc:
+            log.warning("registry.reconcile_failed", error=repr(exc))
         await runtime.grpc.set_ready(lifecycle.ready)
-        # Everything built so far lives as long as the process: keep it out of
-        # the cyclic GC, whose full passes would otherwise walk it again and
-        # again under load (a measurable share of CPU per request).
-        gc.collect()
-        gc.freeze()
-        while True:
-            await asyncio.sleep(settings.reconcile_interval_s)
-            try:
-                await lifecycle.reconcile()
-            except Exception as exc:
-                log.warning("registry.reconcile_failed", error=repr(exc))
-            await runtime.grpc.set_ready(lifecycle.ready)
-
-    runtime.gate_readiness()
-    runtime.background(keep_in_sync)
-    runtime.background(sink.run)
-
-    async def stop() -> None:
-        await sink.flush()
-        await publisher.stop()
-        await registry_channel.close()
-        await feature_channel.close()
-
-    runtime.on_start(publisher.start)
-    runtime.on_stop(stop)
-    return runtime
 
 
 def main() -> None:

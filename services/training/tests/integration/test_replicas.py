@@ -56,7 +56,9 @@ async def test_single_flight_and_a_killed_replicas_run_retried_by_the_other(
     fake, registry_address = fake_registry
     model, view, group = unique("m"), unique("v"), unique("training")
     spec_path = tmp_path / "spec.json"
-    spec_path.write_text(make_spec(model_yaml(model, view=view, gate_margin=0.5), view).model_dump_json())
+    spec_path.write_text(
+        make_spec(model_yaml(model, view=view, gate_margin=0.5), view).model_dump_json()
+    )
     data_dir = tmp_path / "data"
     start = await end_offsets(kafka, topics.TRAINING.name)
     ports = [free_port(), free_port()]

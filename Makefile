@@ -23,8 +23,12 @@ up: setup  ## set up and run the embedded platform (no demo)
 	$(HINT)
 	$(RUN) driftloop up
 
-setup: $(UV)  ## install the locked workspace into .venv
-	$(UV) sync --frozen
+# --compile-bytecode: every process imports from .pyc files instead of compiling
+# the libraries' sources again (a third of a service's start-up CPU; where
+# PYTHONDONTWRITEBYTECODE is set, nothing would ever be cached). Once ~35 s
+# of CPU, then only what changed.
+setup: $(UV)  ## install the locked workspace into .venv, compiled to bytecode
+	$(UV) sync --frozen --compile-bytecode
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools

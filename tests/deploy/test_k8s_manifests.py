@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from driftloop.platform.grpc_server import READY
 from driftloop.platform.spec import load_spec
 from driftloop.platform.topics import ALL as TOPICS
 
@@ -132,9 +133,10 @@ def test_probes_mean_different_things(overlay: tuple[str, Objects]) -> None:
         startup, live, ready = c["startupProbe"], c["livenessProbe"], c["readinessProbe"]
         for probe in (startup, live, ready):
             assert probe["grpc"]["port"] == port, name(o)
-        # Liveness asks the overall health (""); readiness the service's own API.
+        # Liveness asks the overall health (""); readiness `driftloop.ready`,
+        # which each service sets only while it can do its job.
         assert not live["grpc"].get("service"), name(o)
-        assert ready["grpc"]["service"], name(o)
+        assert ready["grpc"]["service"] == READY, name(o)
         # Startup covers a slow start; liveness restarts later than readiness drains.
         assert startup["periodSeconds"] * startup["failureThreshold"] >= 120, name(o)
         assert (

@@ -13,13 +13,30 @@ from driftloop_cli.demo.run import DemoConfig, DemoRun, run_demo, summary
 from driftloop_cli.supervisor import Platform
 
 # One xdist group: the loop tests run one after another, beside the rest of the suite.
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600), pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900), pytest.mark.xdist_group("e2e")]
+
+#: The longest a loop test's demo streams. A test ends `stop_after_loop_s`
+#: after the loop's rollout completed (about two minutes after the change on a
+#: quiet machine); a busy machine's loop takes longer, and the stream must not
+#: run out before the verdict it waits for.
+LONGEST_S = 420.0
+
+
+def _until_loop(onset_s: float, **config) -> dict:
+    """A demo whose concept changes ``onset_s`` into the run and that streams
+    until the loop finished (or for LONGEST_S)."""
+    return dict(duration_s=LONGEST_S, drift_at=onset_s / LONGEST_S, **config)
 
 
 async def _run(platform: Platform, **config) -> tuple[DemoRun, dict]:
     settings = platform.settings
     run = await run_demo(DemoConfig(**config), settings.kafka, settings.address_of)
-    return run, summary(run)
+    s = summary(run)
+    # The whole story, shown with a failure (assertion messages are cut short).
+    for event in s["events"]:
+        print(f"{event['at']:8.2f}  {event['what']}")
+    print("counts:", s["counts"])
+    return run, s
 
 
 def _version(event) -> int:
@@ -29,12 +46,7 @@ def _version(event) -> int:
 async def test_abrupt_drift_is_retrained_canaried_and_promoted(platform):
     run, s = await _run(
         platform,
-        duration_s=200,
-        rate=120,
-        drift="abrupt",
-        drift_at=0.3,
-        label_delay_s=3,
-        stop_after_loop_s=25,
+        **_until_loop(60, rate=120, drift="abrupt", label_delay_s=3, stop_after_loop_s=25),
     )
     tl = run.timeline
     assert s["counts"]["prediction_failures"] == 0, s["counts"]
@@ -92,12 +104,7 @@ async def test_a_prior_shifting_concept_drift_on_a_users_own_spec_is_recovered(s
     # 30-100 predictions per side) roll it back and leave the loop stalled.
     run, s = await _run(
         stagger_platform,
-        duration_s=200,
-        rate=120,
-        drift="abrupt",
-        drift_at=0.4,
-        label_delay_s=3,
-        stop_after_loop_s=10,
+        **_until_loop(80, rate=120, drift="abrupt", label_delay_s=3, stop_after_loop_s=10),
         generator="stagger",
         stream="shapes",
         view="shape_features",
@@ -122,8 +129,11 @@ async def test_a_prior_shifting_concept_drift_on_a_users_own_spec_is_recovered(s
 async def test_a_recurring_concept_gets_its_earlier_model_back_without_training(platform):
     # Concept A, then B (retrained, promoted), then A again: the first model
     # beats the champion on the post-drift window and is rolled out as it is.
+    # A for 105 s, B for 105 s (its rollout must finish before A returns),
+    # then A until the second rollout finished.
     run, s = await _run(
-        platform, duration_s=280, rate=120, drift="recurring", drift_at=0.3, label_delay_s=3
+        platform,
+        **_until_loop(105, rate=120, drift="recurring", label_delay_s=3, stop_after_loop_s=10),
     )
     tl = run.timeline
     story = [(e["at"], e["what"]) for e in s["events"]]
@@ -147,7 +157,7 @@ async def test_a_recurring_concept_gets_its_earlier_model_back_without_training(
 async def test_a_bad_candidate_is_rolled_back_and_the_champion_never_changes(platform):
     run, s = await _run(
         platform,
-        duration_s=150,
+        duration_s=LONGEST_S,  # ends 5 s after the rollback
         rate=120,
         drift="none",
         bad_candidate=True,
@@ -184,14 +194,7 @@ async def test_no_drift_no_retrain_no_rollout(platform):
 
 
 async def test_the_loop_survives_kill_9_of_feature_and_monitoring(platform):
-    config = dict(
-        duration_s=200,
-        rate=120,
-        drift="abrupt",
-        drift_at=0.35,
-        label_delay_s=3,
-        stop_after_loop_s=15,
-    )
+    config = _until_loop(70, rate=120, drift="abrupt", label_delay_s=3, stop_after_loop_s=15)
     demo = asyncio.create_task(_run(platform, **config))
 
     async def crash_and_restart(name: str, when) -> None:

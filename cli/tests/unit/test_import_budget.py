@@ -67,3 +67,18 @@ def test_the_probe_would_see_a_heavy_import():
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
     )
     assert json.loads(done.stdout) is True, done.stderr
+
+
+def test_up_starts_the_platform_without_faststream():
+    # `driftloop up` needs aiokafka (topics, the cluster id) and grpc (health),
+    # not faststream (~0.5 s of CPU before the first service is spawned).
+    probe = (
+        "import json, sys, driftloop_cli.commands.up, driftloop_cli.supervisor; "
+        "print(json.dumps(sorted(m for m in ('faststream', 'river', 'sklearn', 'scipy', "
+        "'numpy') if m in sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == []

@@ -24,6 +24,7 @@ from driftloop.platform import topics
 from driftloop.platform.bus import aiokafka_options
 from driftloop.platform.envelope import headers_for, message_class, new_meta
 from driftloop.platform.grpc_client import channel
+from driftloop.platform.grpc_server import READY
 from driftloop.platform.testing import (
     ServiceProcess,
     free_port,
@@ -93,8 +94,9 @@ class Platform:
 
     def wait_healthy(self) -> None:
         assert self.proc is not None
-        # Generous: five consumer-group joins on a loaded 2-core machine.
-        self.proc.wait_healthy(f"127.0.0.1:{self.port}", timeout_s=150)
+        # Ready: the broker answers (see the README's readiness). Generous:
+        # five consumer-group joins on a loaded 2-core machine.
+        self.proc.wait_healthy(f"127.0.0.1:{self.port}", timeout_s=150, service=READY)
 
     async def publish(self, events: list) -> None:
         producer = AIOKafkaProducer(**aiokafka_options(self.kafka), linger_ms=5)

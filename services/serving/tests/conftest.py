@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -19,8 +21,8 @@ from driftloop.feature.v1 import feature_service_pb2, feature_service_pb2_grpc
 from driftloop.platform.errors import NotFound
 from driftloop.platform.grpc_client import channel
 from driftloop.platform.grpc_server import GrpcServer
-from driftloop.platform.settings import GrpcSettings
-from driftloop.platform.testing import free_port
+from driftloop.platform.settings import GrpcSettings, KafkaSettings
+from driftloop.platform.testing import free_port, kafka_env, unique
 from driftloop.registry.v1 import model_pb2, registry_service_pb2, registry_service_pb2_grpc
 from driftloop.serving.v1 import admin_service_pb2_grpc
 from driftloop_serving.adapters.features import GrpcFeatures
@@ -37,6 +39,7 @@ from driftloop_serving.service.entities import EntityInputs
 from driftloop_serving.service.inference import Predictor
 from driftloop_serving.service.lifecycle import Lifecycle
 from driftloop_serving.service.predictions import PredictionSink
+from driftloop_serving.service.rollouts import Rollouts
 from inference import grpc_predict_v2_pb2_grpc
 
 WIDTH = 20
@@ -226,6 +229,7 @@ class Harness:
     features: FakeFeatures
     catalog: Catalog
     lifecycle: Lifecycle
+    rollouts: Rollouts
     predictor: Predictor
     sink: PredictionSink
     published: list[Scored]
@@ -304,6 +308,7 @@ async def harness() -> AsyncIterator[Harness]:
             features,
             catalog,
             lifecycle,
+            Rollouts(catalog),
             predictor,
             sink,
             published,
@@ -318,6 +323,30 @@ async def harness() -> AsyncIterator[Harness]:
         await server.stop()
         await registry_server.stop()
         await registry_channel.close()
+
+
+@pytest.fixture
+def serving_env(
+    kafka: KafkaSettings, tmp_path: Path, fake_registry: tuple[FakeRegistry, str]
+) -> Callable[[int], dict[str, str]]:
+    """The environment of a serving process on a port, in an integration
+    test: the test broker, the fake registry, its own instance, no metrics,
+    no stream scoring, no periodic reconcile, JSON logs."""
+
+    def env(port: int) -> dict[str, str]:
+        return {
+            **kafka_env(kafka),
+            "DRIFTLOOP_GRPC_PORT": str(port),
+            "DRIFTLOOP_METRICS_ENABLED": "false",
+            "DRIFTLOOP_DATA_DIR": str(tmp_path),
+            "DRIFTLOOP_SERVICE_ADDRESSES": json.dumps({"registry": fake_registry[1]}),
+            "DRIFTLOOP_INSTANCE_ID": unique("i"),
+            "DRIFTLOOP_STREAM_SCORING": "false",
+            "DRIFTLOOP_RECONCILE_INTERVAL_S": "600",
+            "DRIFTLOOP_LOG_FORMAT": "json",
+        }
+
+    return env
 
 
 @pytest.fixture

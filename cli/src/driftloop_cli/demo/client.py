@@ -41,6 +41,8 @@ class Answer:
     label: int
     version: str
     role: str
+    #: The record whose online vector serving scored ("" for a tensor request).
+    vector_record_id: str = ""
 
 
 class PlatformClient:
@@ -93,8 +95,10 @@ class PlatformClient:
         request.parameters["entity_id"].string_param = entity_id
         reply = await self.inference.ModelInfer(request)
         label = _first_label(reply)
-        role = reply.parameters["role"].string_param if "role" in reply.parameters else ""
-        return Answer(label=label, version=reply.model_version, role=role)
+        params = reply.parameters
+        role = params["role"].string_param if "role" in params else ""
+        scored = params["vector_record_id"].string_param if "vector_record_id" in params else ""
+        return Answer(label=label, version=reply.model_version, role=role, vector_record_id=scored)
 
     async def champion_width(self, model: str) -> int:
         version = await self.registry.GetModelVersion(

@@ -34,7 +34,10 @@ def demo(
     ] = False,
     stop_after_loop: Annotated[
         float | None,
-        typer.Option(help="End this many seconds after the rollout completed."),
+        typer.Option(
+            help="End this many seconds after the rollout completed "
+            "(the second rollout with --drift recurring)."
+        ),
     ] = None,
     report: Annotated[Path, typer.Option(help="Folder for the report.")] = Path("var/demo-report"),
     json_output: Annotated[

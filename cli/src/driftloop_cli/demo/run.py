@@ -31,7 +31,8 @@ class DemoConfig:
     drift_at: float = 0.5
     label_delay_s: float = 5.0
     bad_candidate: bool = False
-    #: End this long after the rollout finished (None: run the full duration).
+    #: End this long after the rollout finished (the second one for a
+    #: recurring concept; None: run the full duration).
     stop_after_loop_s: float | None = None
     stream: str = "loans"
     view: str = "loan_features"
@@ -69,7 +70,8 @@ class Counters:
     prediction_failures: int = 0
     #: Asked before serving had loaded a first model.
     no_model_yet: int = 0
-    #: The entity's online vector was already a later record's (or none came).
+    #: The entity's online vector was already a later record's (or none came),
+    #: or became one before serving read it.
     superseded: int = 0
     #: Could not be sent within 5 s (the client was saturated).
     gave_up: int = 0
@@ -165,7 +167,7 @@ async def run_demo(
                 await _ingest(client, config, run, batch, labels, tasks, vectors, in_flight)
             if config.bad_candidate and not run.bad_candidate_version:
                 await _maybe_inject(client, config, run)
-            if _loop_finished(run) and config.stop_after_loop_s is not None:
+            if config.stop_after_loop_s is not None:
                 finished = _loop_finished(run)
                 if finished is not None and run.now() - finished >= config.stop_after_loop_s:
                     done = True
@@ -195,9 +197,11 @@ async def run_demo(
 
 
 def _loop_finished(run: DemoRun) -> float | None:
-    """When the (last) rollout finished, if one did."""
+    """When the (last) rollout finished, once every rollout the drift implies
+    did: one, or two for a recurring concept (away from it, and back)."""
     done = run.timeline.of("RolloutCompleted")
-    return done[-1].at if done else None
+    expected = 2 if run.config.drift == "recurring" else 1
+    return done[-1].at if len(done) >= expected else None
 
 
 async def _ingest(
@@ -327,6 +331,11 @@ async def _predict(
             else:
                 run.counters.prediction_failures += 1
                 _count(run, f"predict:{exc.code().name}:{exc.details()[:60]}")
+            return
+        if answer.vector_record_id not in ("", rec.record_id):
+            # A newer record of the entity reached the online store between
+            # the lookup and the call: the answer is about that record.
+            run.counters.superseded += 1
             return
         run.counters.predicted += 1
         run.samples.append(

@@ -73,7 +73,9 @@ class LoopEvent:
             case "RolloutStepped":
                 return f"canary stepped to {float(b.get('candidate_share', 0)):.0%} of traffic"
             case "RolloutDecided":
-                return f"verdict: {enum_word(b.get('verdict'))} ({evidence(b)})"
+                why = b.get("reason", "")
+                reason = f": {why}" if why and b.get("evidence") else ""
+                return f"verdict: {enum_word(b.get('verdict'))}{reason} ({evidence(b)})"
             case "RolloutCompleted":
                 champion = version_word(b.get("champion", {}).get("version"))
                 return f"rollout completed: {enum_word(b.get('verdict'))}; champion {champion}"

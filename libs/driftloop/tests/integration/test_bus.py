@@ -82,6 +82,38 @@ async def test_published_event_arrives_with_the_same_message_and_headers(kafka):
     assert raw[0].key == sent.record_id.encode()
 
 
+async def test_a_published_event_carries_one_correlation_id(kafka):
+    # faststream writes a correlation_id header of its own beside CloudEvents'
+    # ce_correlationid; both must name the event's correlation, whichever
+    # way it was published.
+    _, bus = _bus(kafka)
+    cause = bus.meta(caused_by=unique("request"))
+    one, many = (
+        LabelReceived(meta=bus.meta(caused_by=cause), stream="s", record_id=unique("r"))
+        for _ in range(2)
+    )
+    await bus.broker.start()
+    try:
+        await bus.publish(one, key=one.record_id)
+        await bus.publish_many([(many, many.record_id)])
+    finally:
+        await bus.broker.stop()
+    ids = {one.meta.event_id.encode(), many.meta.event_id.encode()}
+    raw = await read_from(
+        kafka,
+        topics.LABELS.name,
+        None,
+        count=2,
+        idle_s=0,
+        predicate=lambda r: dict(r.headers).get("ce_id") in ids,
+    )
+    assert len(raw) == 2
+    for record in raw:
+        correlations = {k: v for k, v in record.headers if "correlation" in k.lower()}
+        assert set(correlations) == {"ce_correlationid", "correlation_id"}, correlations
+        assert set(correlations.values()) == {cause.correlation_id.encode()}, correlations
+
+
 async def test_malformed_payload_is_dead_lettered_with_reason_and_stream_goes_on(kafka):
     broker, bus = _bus(kafka)
     group = unique("g")

@@ -13,7 +13,6 @@ from driftloop.platform.spec import load_spec
 from driftloop_feature.adapters.checkpoints import SqliteCheckpointStore
 from driftloop_feature.adapters.kafka import KafkaBatchPublisher, KafkaReplayer
 from driftloop_feature.adapters.memory_store import InMemoryOnlineStore
-from driftloop_feature.adapters.redis_store import RedisOnlineStore
 from driftloop_feature.domain.views import CompiledView, compile_spec
 from driftloop_feature.entrypoints import subscribers
 from driftloop_feature.entrypoints.servicer import FeatureServicer
@@ -37,10 +36,16 @@ def build() -> ServiceRuntime:
         cfg.online_store == "auto" and bool(settings.replica.id)
     )
     if shared:
+        # redis' client costs a few tenths of a second to import: only when used.
+        from driftloop_feature.adapters.redis_store import RedisOnlineStore
+
         store = redis_store = RedisOnlineStore(
             cfg.redis_url, cfg.redis_prefix, cfg.redis_cache_entries
         )
         runtime.background(redis_store.run_cache)
+        # Ready while Redis answers: every lookup reads it. (The in-process
+        # store is always there; Kafka only delays new vectors.)
+        runtime.ready_when("online_store", redis_store.ping)
     else:
         store = InMemoryOnlineStore()
     topic = topics.RECORDS_VALIDATED.name

@@ -70,6 +70,8 @@ def build(settings: IngestionSettings | None = None) -> ServiceRuntime:
 
     runtime.on_start(start)
     runtime.on_stop(stop)
+    # Ready while the broker answers: a record is accepted only once published.
+    runtime.ready_when_kafka_answers()
     register_raw_consumers(runtime.bus, records, labels, settings)
     servicer = IngestionServicer(records, labels, catalog, settings)
     runtime.grpc.add(add_IngestionServiceServicer_to_server, servicer, SERVICE)

@@ -4,6 +4,7 @@ use cases, and runs them in one lifecycle."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 
 import structlog
 
@@ -83,11 +84,22 @@ def build(settings: MonitoringSettings | None = None) -> ServiceRuntime:
     async def own() -> None:
         await ownership.run(publisher.on_gained)
 
+    async def load_statistics() -> None:
+        # river's detectors and scipy.stats (~2 s of CPU) load in a thread once
+        # the service runs: start-up does not wait for them, and the first
+        # model's handler does not import them on the event loop.
+        for name in ("river.drift", "scipy.stats"):
+            await asyncio.to_thread(importlib.import_module, name)
+
     runtime.on_start(bootstrap)
     runtime.on_start(ownership.refresh)  # before the first event is read
     runtime.background(own)
     runtime.background(ticker)
+    runtime.background(load_statistics)
     runtime.on_stop(close)
+    # Ready while the broker answers: predictions, labels and alias changes
+    # come from it, and drift and rollout facts go out through it.
+    runtime.ready_when_kafka_answers()
     return runtime
 
 

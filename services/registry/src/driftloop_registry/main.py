@@ -55,6 +55,9 @@ def build(settings: RegistrySettings | None = None) -> ServiceRuntime:
     runtime.on_stop(repo.close)
     runtime.on_stop(vetter.close)
     runtime.background(relay.run)
+    # Ready while the database answers: every RPC reads or writes it. (Kafka
+    # only delays the outbox's events, which wait in the database.)
+    runtime.ready_when("database", repo.ping)
     runtime.grpc.add(
         registry_service_pb2_grpc.add_RegistryServiceServicer_to_server,
         RegistryServicer(registry, settings.download_chunk_kb * 1024),

@@ -7,15 +7,12 @@ import asyncio
 import gc
 import os
 import socket
-from typing import Any
 
 import structlog
-from google.protobuf.message import Message
 
 from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
-from driftloop.monitoring.v1.events_pb2 import RolloutStarted, RolloutStepped
 from driftloop.platform import topics
-from driftloop.platform.bus import Handler, subscribe
+from driftloop.platform.bus import subscribe
 from driftloop.platform.grpc_client import channel
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
@@ -26,6 +23,7 @@ from driftloop_serving.adapters.features import GrpcFeatures
 from driftloop_serving.adapters.onnx_runner import OnnxLoader
 from driftloop_serving.adapters.prediction_publisher import PredictionPublisher
 from driftloop_serving.adapters.registry import GrpcRegistry
+from driftloop_serving.adapters.rollout_log import read_rollouts
 from driftloop_serving.domain.models import Catalog
 from driftloop_serving.domain.routing import Mode, TrafficSplit
 from driftloop_serving.entrypoints.admin import AdminServicer
@@ -36,6 +34,7 @@ from driftloop_serving.service.entities import EntityInputs
 from driftloop_serving.service.inference import Predictor
 from driftloop_serving.service.lifecycle import Lifecycle
 from driftloop_serving.service.predictions import PredictionSink
+from driftloop_serving.service.rollouts import Rollouts
 from driftloop_serving.service.stream import StreamScorer
 from driftloop_serving.settings import ServingSettings
 from driftloop_serving.workers import run_workers
@@ -75,10 +74,11 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
         OnnxLoader(settings.intra_op_threads, settings.inter_op_threads),
         events,
     )
-    subscribe_all(runtime, settings, Subscribers(lifecycle, StreamScorer(catalog, predictor, sink)))
+    subs = Subscribers(lifecycle, Rollouts(catalog), StreamScorer(catalog, predictor, sink))
+    subscribe_all(runtime, settings, subs)
     serve(runtime, predictor, catalog)
     runtime.gate_readiness()
-    runtime.background(lambda: keep_in_sync(runtime, lifecycle, settings))
+    runtime.background(lambda: keep_in_sync(runtime, lifecycle, subs, settings))
     runtime.background(sink.run)
 
     async def stop() -> None:
@@ -93,12 +93,15 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
 
 
 def subscribe_all(runtime: ServiceRuntime, settings: ServingSettings, subs: Subscribers) -> None:
-    """Alias changes and rollout steps on this replica's own groups; the
+    """Alias changes and rollout events on this replica's own groups; the
     feature stream on the shared group when stream scoring is on."""
     instance = settings.instance_id or f"{socket.gethostname()}-{os.getpid()}"
     own_group = f"driftloop-serving-{instance}"
     # Every replica must see every alias change and rollout step: its own
-    # groups, from the latest offset (the registry supplies the state before).
+    # groups. Alias changes from the latest offset (the registry supplies the
+    # state before). Rollouts from the earliest offset not yet committed: with
+    # the read-back at start (recover_rollouts) nothing published while the
+    # group joins is missed, and the events' positions keep the newest state.
     # Other event types on these topics are skipped by the bus.
     subscribe(
         runtime.broker,
@@ -109,11 +112,7 @@ def subscribe_all(runtime: ServiceRuntime, settings: ServingSettings, subs: Subs
         group=own_group,
         from_beginning=False,
     )
-    rollout_events: tuple[tuple[type[Message], Handler[Any]], ...] = (
-        (RolloutStarted, subs.on_rollout_started),
-        (RolloutStepped, subs.on_rollout_stepped),
-    )
-    for event_type, handler in rollout_events:
+    for event_type, handler in subs.rollout_handlers.items():
         subscribe(
             runtime.broker,
             runtime.bus,
@@ -121,7 +120,6 @@ def subscribe_all(runtime: ServiceRuntime, settings: ServingSettings, subs: Subs
             event_type,
             handler,
             group=f"{own_group}-rollouts",
-            from_beginning=False,
         )
     if settings.stream_scoring:
         subscribe(
@@ -148,12 +146,31 @@ def serve(runtime: ServiceRuntime, predictor: Predictor, catalog: Catalog) -> No
     )
 
 
+async def recover_rollouts(settings: ServingSettings, subs: Subscribers) -> None:
+    """The rollout in force (share, mode) before ready: a replica started
+    mid-rollout splits traffic as the others do from its first request."""
+    while True:
+        try:
+            events = await read_rollouts(settings.kafka, subs.rollout_handlers)
+            break
+        except Exception as exc:
+            log.warning(
+                "rollouts.read_failed", retry_in_s=settings.registry_retry_s, error=repr(exc)
+            )
+            await asyncio.sleep(settings.registry_retry_s)
+    await subs.recover_rollouts(events)
+    log.info("rollouts.recovered", events=len(events))
+
+
 async def keep_in_sync(
-    runtime: ServiceRuntime, lifecycle: Lifecycle, settings: ServingSettings
+    runtime: ServiceRuntime, lifecycle: Lifecycle, subs: Subscribers, settings: ServingSettings
 ) -> None:
-    """Load what the registry names, then report ready, then reconcile forever."""
-    # Ready (health `driftloop.ready`) only once every champion the
-    # registry names is loaded: a new replica takes no traffic before.
+    """Read the rollouts back and load what the registry names, then report
+    ready, then reconcile forever."""
+    # Ready (health `driftloop.ready`) only once the rollouts in force are
+    # read back and every champion the registry names is loaded: a new
+    # replica takes no traffic before.
+    await recover_rollouts(settings, subs)
     await lifecycle.reconcile_until_done(settings.registry_retry_s)
     await runtime.grpc.set_ready(lifecycle.ready)
     # Everything built so far lives as long as the process: keep it out of

@@ -34,7 +34,7 @@ async def canary(harness, artifacts):
     harness.registry.add("cm", 2, artifacts["v2"])
     await harness.serve("cm", "champion", 1)
     await harness.serve("cm", "candidate", 2)
-    await harness.lifecycle.rollout_started("cm", "ro-1", 0.1, Mode.CANARY)
+    harness.rollouts.started("cm", "ro-1", 0.1, Mode.CANARY)
     return harness
 
 
@@ -79,7 +79,7 @@ async def test_canary_by_request_id_without_entity(canary):
 async def test_raising_the_share_keeps_candidate_keys_on_the_candidate(canary):
     requests = [request("cm", f"k{i}") for i in range(2000)]
     before = await send_all(canary, requests)
-    await canary.lifecycle.rollout_stepped("cm", "ro-1", 0.5)
+    canary.rollouts.stepped("cm", "ro-1", 0.5)
     after = await send_all(canary, requests)
     moved_back = [
         i
@@ -92,7 +92,7 @@ async def test_raising_the_share_keeps_candidate_keys_on_the_candidate(canary):
 
 
 async def test_shadow_mirrors_and_discards(canary):
-    await canary.lifecycle.rollout_started("cm", "ro-2", 0.0, Mode.SHADOW)
+    canary.rollouts.started("cm", "ro-2", 0.0, Mode.SHADOW)
     replies = await send_all(canary, [request("cm", f"s{i}") for i in range(200)])
     assert {r.model_version for r in replies} == {"1"}
     await wait_for(lambda: canary.sink.pending == 0 and len(canary.published) >= 400)
@@ -115,7 +115,7 @@ async def test_admin_pin_and_clear(canary):
         admin_pb.PinTrafficSplitRequest(model="cm", candidate_share=1.0), metadata=meta
     )
     assert pinned.pinned and pinned.candidate_share == 1.0
-    await canary.lifecycle.rollout_stepped("cm", "ro-1", 0.0)  # a pin beats rollouts
+    canary.rollouts.stepped("cm", "ro-1", 0.0)  # a pin beats rollouts
     replies = await send_all(canary, [request("cm", f"p{i}") for i in range(50)])
     assert {r.model_version for r in replies} == {"2"}
     cleared = await canary.admin.ClearTrafficSplit(

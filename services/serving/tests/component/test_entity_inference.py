@@ -63,7 +63,14 @@ async def test_one_call_scores_the_entity_vector_like_the_tensor(served):
     assert (first.vector_record_id, first.entity_id) == ("rec-42", "cust-1")
     assert list(first.feature_names) == [f"f{i}" for i in range(WIDTH)]
     assert first.features == pytest.approx(VALUES, abs=1e-6)
-    assert (third.record_id, third.vector_record_id) == ("req-7", "rec-42")
+    # With a request id too: the record is still the vector's (its label
+    # judges the prediction); the request id is kept as such.
+    assert (third.record_id, third.request_id, third.vector_record_id) == (
+        "rec-42",
+        "req-7",
+        "rec-42",
+    )
+    assert with_id.parameters["vector_record_id"].string_param == "rec-42"
 
 
 @pytest.mark.parametrize(

@@ -169,7 +169,7 @@ async def test_promotion_and_rollback_drop_no_request(harness, artifacts):
     reg.add("pr", 3, artifacts["v1"])
     await harness.serve("pr", "champion", 1)
     await harness.serve("pr", "candidate", 2)
-    await harness.lifecycle.rollout_started("pr", "ro-1", 0.5, Mode.CANARY)
+    harness.rollouts.started("pr", "ro-1", 0.5, Mode.CANARY)
     versions = {(await harness.oip.ModelInfer(request("pr", i))).model_version for i in range(60)}
     assert versions == {"1", "2"}
     # Promote: champion := 2 (the loaded candidate, no new download), candidate deleted.

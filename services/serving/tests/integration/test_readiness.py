@@ -6,7 +6,6 @@ registry on real gRPC whose downloads are held back."""
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import grpc
@@ -23,26 +22,17 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 
 @pytest.mark.timeout(1200)  # a loaded 2-core machine takes minutes to start a process
 async def test_serving_is_not_ready_until_the_champion_is_loaded(
-    kafka, tmp_path: Path, artifacts, fake_registry
+    kafka, tmp_path: Path, artifacts, fake_registry, serving_env
 ):
     model = unique("m")
-    fake, registry_address = fake_registry
+    fake = fake_registry[0]
     fake.add(model, 1, artifacts["v1"])
     fake.aliases[model] = {"champion": 1}
     fake.gate = asyncio.Event()  # downloads wait until the test lets them go
     port = free_port()
     proc = ServiceProcess(
         "driftloop_serving",
-        {
-            "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka.servers,
-            "DRIFTLOOP_GRPC_PORT": str(port),
-            "DRIFTLOOP_METRICS_ENABLED": "false",
-            "DRIFTLOOP_DATA_DIR": str(tmp_path),
-            "DRIFTLOOP_SERVICE_ADDRESSES": json.dumps({"registry": registry_address}),
-            "DRIFTLOOP_INSTANCE_ID": unique("i"),
-            "DRIFTLOOP_STREAM_SCORING": "false",
-            "DRIFTLOOP_LOG_FORMAT": "json",
-        },
+        serving_env(port),
         tmp_path / "serving.log",
     ).start()
     try:

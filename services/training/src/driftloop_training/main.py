@@ -8,6 +8,7 @@ import asyncio
 import structlog
 
 from driftloop.platform.leases import Leases
+from driftloop.platform.readiness import Flag
 from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
 from driftloop.platform.spec import Spec, load_spec
@@ -65,8 +66,15 @@ def build() -> ServiceRuntime:
         "driftloop.training.v1.TrainingService",
     )
 
+    # Ready once the runs a crash left are settled (GetRun tells the truth),
+    # and while the broker answers (its data and triggers come from it).
+    recovered = Flag()
+    runtime.ready_when("runs_recovered", recovered)
+    runtime.ready_when_kafka_answers()
+
     async def trigger_loop() -> None:
         await runs.recover()
+        recovered.set()
         await trainer.warm_up()
         try:
             while True:

@@ -51,6 +51,17 @@ async def test_first_version_becomes_champion_with_lineage_and_profile(harness):
     assert len(h.store.list_runs("m")) == 1
 
 
+async def test_an_initial_trigger_that_looked_before_the_champion_was_set_is_refused(harness):
+    # The trigger loop saw no champion, then a first run set one and completed
+    # before the loop's request: the request must not start a second first run.
+    h = await harness(model_yaml("m"))
+    X, y = fill(h.store, 300)
+    h.fake.add_champion("m", to_onnx(good(X, y, []), "classification", X.shape[1]))
+    run, decision = await h.runs.request("m", Trigger.INITIAL)
+    assert run is None and decision.reason == "the model has a champion"
+    assert h.store.list_runs("m") == [] and h.events.log == []
+
+
 async def test_worse_model_is_registered_but_not_candidate(harness):
     h = await harness(model_yaml("m", trainer="callable: 'training_trainers:worse'"))
     X, y = fill(h.store, 300)

@@ -28,6 +28,7 @@ from driftloop.monitoring.v1.events_pb2 import DriftDetected, DriftKind
 from driftloop.platform import topics
 from driftloop.platform.envelope import new_meta
 from driftloop.platform.grpc_client import channel
+from driftloop.platform.grpc_server import READY
 from driftloop.platform.testing import (
     ServiceProcess,
     caught_up,
@@ -75,7 +76,8 @@ async def test_dataset_initial_champion_and_debounced_drift(kafka, fake_registry
         tmp_path / "training.log",
     ).start()
     try:
-        proc.wait_healthy(f"127.0.0.1:{port}")
+        # Ready: interrupted runs settled and the broker answers.
+        proc.wait_healthy(f"127.0.0.1:{port}", service=READY)
         # 240 records: the first 120 labelled before their vectors, the rest after.
         n = 240
         X, y, times = synthetic(n)

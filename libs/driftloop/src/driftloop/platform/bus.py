@@ -27,12 +27,6 @@ from aiokafka import ConsumerRebalanceListener, ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
-from faststream.security import (
-    BaseSecurity,
-    SASLPlaintext,
-    SASLScram256,
-    SASLScram512,
-)
 from google.protobuf.message import DecodeError, Message
 from prometheus_client import Counter
 
@@ -44,6 +38,10 @@ from driftloop.platform.envelope import (
     headers_for,
     new_meta,
 )
+
+# aiokafka_options is re-exported: raw clients across the tree import it from here.
+from driftloop.platform.kafka_client import aiokafka_options as aiokafka_options
+from driftloop.platform.kafka_client import security_from
 from driftloop.platform.settings import KafkaSettings
 
 log = structlog.get_logger(__name__)
@@ -68,44 +66,6 @@ _DEAD_LETTER_NS = uuid.UUID("7d0c5a8e-2f4b-4c61-9e3a-5b8f1d2c6a90")
 class Reject(Exception):
     """Raised by a handler for an event that can never succeed: it is
     dead-lettered at once with this reason instead of being retried."""
-
-
-def security_from(settings: KafkaSettings) -> BaseSecurity | None:
-    """The faststream security object for the configured protocol."""
-    ssl_context = None
-    if settings.security_protocol in ("SSL", "SASL_SSL"):
-        import ssl
-
-        ssl_context = ssl.create_default_context(
-            cafile=str(settings.ssl_cafile) if settings.ssl_cafile else None
-        )
-        if settings.ssl_certfile:
-            ssl_context.load_cert_chain(
-                str(settings.ssl_certfile),
-                str(settings.ssl_keyfile) if settings.ssl_keyfile else None,
-            )
-    if settings.security_protocol in ("SASL_PLAINTEXT", "SASL_SSL"):
-        kind = {
-            "PLAIN": SASLPlaintext,
-            "SCRAM-SHA-256": SASLScram256,
-            "SCRAM-SHA-512": SASLScram512,
-        }
-        return kind[settings.sasl_mechanism](
-            username=settings.sasl_username,
-            password=settings.sasl_password.get_secret_value(),
-            ssl_context=ssl_context,
-        )
-    if ssl_context is not None:
-        return BaseSecurity(ssl_context=ssl_context)
-    return None
-
-
-def aiokafka_options(settings: KafkaSettings) -> dict[str, Any]:
-    """Connection options for a raw aiokafka client (admin, CLI tail), the same
-    ones every broker gets."""
-    from faststream.kafka.security import parse_security
-
-    return {"bootstrap_servers": settings.servers, **parse_security(security_from(settings))}
 
 
 def producer_guarantees(settings: KafkaSettings, client_id: str) -> dict[str, Any]:
@@ -198,11 +158,15 @@ class EventBus:
     ) -> Any:
         name = event.DESCRIPTOR.full_name
         target = topic or topics.TOPIC_OF[name]
+        headers = headers_for(event)
         result = await self.broker.publish(
             event.SerializeToString(),
             target,
             key=key.encode() if isinstance(key, str) else key,
-            headers=headers_for(event),
+            headers=headers,
+            # faststream writes a `correlation_id` header too (a fresh uuid
+            # unless given): the event's own, so that an event carries one.
+            correlation_id=headers.get("ce_correlationid", headers["ce_id"]),
             no_confirm=not wait,
         )
         EVENTS_PUBLISHED.labels(target, name).inc()

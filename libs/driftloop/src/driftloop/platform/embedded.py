@@ -29,7 +29,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 from driftloop.platform import topics
-from driftloop.platform.bus import aiokafka_options
+from driftloop.platform.kafka_client import aiokafka_options
 from driftloop.platform.log_identity import cluster_id, new_embedded_cluster_id
 from driftloop.platform.settings import KafkaSettings
 

@@ -21,7 +21,7 @@ import uuid
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from driftloop.platform.bus import aiokafka_options
+from driftloop.platform.kafka_client import aiokafka_options
 from driftloop.platform.settings import KafkaSettings
 
 
@@ -41,16 +41,27 @@ async def cluster_id(settings: KafkaSettings) -> str:
 
 
 async def end_offset(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int:
-    """The offset the next record of ``tp`` will get.
+    """The offset the next record of ``tp`` will get (see :func:`end_offsets`)."""
+    return (await end_offsets(consumer, [tp]))[tp]
+
+
+async def end_offsets(
+    consumer: AIOKafkaConsumer, tps: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """The offset the next record of each partition will get.
 
     Tansu reports a partition's end (ListOffsets "latest") as the first offset
-    of its last record batch, so read on from the reported end until nothing
-    more comes. Leaves ``tp`` assigned to ``consumer`` (a group-less one)."""
-    end = int((await consumer.end_offsets([tp]))[tp])
-    consumer.assign([tp])
-    consumer.seek(tp, end)
+    of its last record batch, so read on from the reported ends until nothing
+    more comes — for all partitions at once: one quiet second, not one per
+    partition. Leaves ``tps`` assigned to ``consumer`` (a group-less one)."""
+    ends = {tp: int(end) for tp, end in (await consumer.end_offsets(tps)).items()}
+    consumer.assign(list(tps))
+    for tp in tps:
+        consumer.seek(tp, ends[tp])
     while True:
-        records = (await consumer.getmany(tp, timeout_ms=1000, max_records=10_000)).get(tp)
-        if not records:
-            return end
-        end = records[-1].offset + 1
+        batches = await consumer.getmany(*tps, timeout_ms=1000, max_records=10_000)
+        if not any(batches.values()):
+            return ends
+        for tp, records in batches.items():
+            if records:
+                ends[tp] = records[-1].offset + 1

@@ -1,5 +1,6 @@
 """One service process's lifecycle: start the metrics endpoint, the service's
-own resources, the Kafka broker and the gRPC server; report SERVING; on
+own resources, the Kafka broker and the gRPC server; report live, and ready
+once (and while) what its job depends on is there; on
 SIGTERM or SIGINT stop taking calls, let in-flight calls and event handlers
 finish, commit, release resources and exit 0."""
 
@@ -19,7 +20,9 @@ from driftloop.platform.grpc_server import GrpcServer
 from driftloop.platform.log_identity import cluster_id
 from driftloop.platform.logging import configure_logging
 from driftloop.platform.metrics import MetricsEndpoint
+from driftloop.platform.parent import die_with_parent
 from driftloop.platform.ports import SERVICES
+from driftloop.platform.readiness import Check, KafkaProbe, watch
 from driftloop.platform.settings import ServiceSettings, SettingsError, load_settings
 
 log = structlog.get_logger(__name__)
@@ -45,6 +48,8 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
         self._readiness_gated = False
+        self._checks: dict[str, Check] = {}
+        self._kafka_probe: KafkaProbe | None = None
 
     def on_start(self, hook: Hook) -> None:
         """Run before the broker and gRPC start (open stores, load state);
@@ -64,6 +69,18 @@ class ServiceRuntime:
         can do its job; without this, it is ready as soon as it has started."""
         self._readiness_gated = True
 
+    def ready_when(self, name: str, check: Check) -> None:
+        """Readiness also needs ``check`` (what the service's job depends on),
+        evaluated every ``readiness_interval_s`` while the service runs: it is
+        NOT_SERVING while one fails. Not for a service that gates its
+        readiness itself (:meth:`gate_readiness`)."""
+        self._checks[name] = check
+
+    def ready_when_kafka_answers(self) -> None:
+        """Readiness needs the Kafka cluster to answer a metadata request."""
+        self._kafka_probe = KafkaProbe(self.settings.kafka, self.settings.readiness_interval_s)
+        self.ready_when("kafka", self._kafka_probe)
+
     def request_stop(self) -> None:
         self._stop.set()
 
@@ -79,7 +96,12 @@ class ServiceRuntime:
         await self.grpc.start()
         self._tasks = [asyncio.create_task(job()) for job in self._background]
         await self.grpc.set_live(True)
-        if not self._readiness_gated:
+        watcher = None
+        if self._checks and not self._readiness_gated:
+            checks = watch(self._checks, self.grpc.set_ready, self.settings.readiness_interval_s)
+            watcher = asyncio.create_task(checks)
+            self._tasks.append(watcher)
+        elif not self._readiness_gated:
             await self.grpc.set_ready(True)
         _tune_gc(self.settings.gc_threshold)
         log.info(
@@ -90,6 +112,8 @@ class ServiceRuntime:
         )
         await self._stop.wait()
         log.info("service.stopping")
+        if watcher is not None:
+            watcher.cancel()  # nothing may report ready again from here
         await self.grpc.set_serving(False)
         await self.grpc.stop()
         for task in self._tasks:
@@ -99,6 +123,8 @@ class ServiceRuntime:
         await self.broker.stop()
         for hook in reversed(self._on_stop):
             await hook()
+        if self._kafka_probe is not None:
+            await self._kafka_probe.close()
         self.metrics.stop()
         log.info("service.stopped")
 
@@ -126,6 +152,8 @@ async def _start_broker(broker: KafkaBroker) -> None:
 def run_main(build: Callable[[], ServiceRuntime]) -> None:
     """Entry point helper: build the runtime inside the loop and run it, on
     the event loop the settings choose."""
+
+    die_with_parent()
 
     async def _main() -> None:
         await build().run()

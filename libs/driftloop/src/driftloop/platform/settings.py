@@ -220,6 +220,13 @@ class ServiceSettings(BaseSettings):
         "gRPC call), asyncio (the standard library's), or auto (uvloop where it is "
         "installed, as it is on Linux and macOS).",
     )
+    readiness_interval_s: float = Field(
+        5.0,
+        gt=0,
+        description="How often a service checks what its readiness (health "
+        "`driftloop.ready`) depends on — its broker, database or online store — and how "
+        "long one check may take; a failing check makes it NOT_SERVING until it passes.",
+    )
     service_addresses: dict[str, str] = Field(
         default_factory=dict,
         description='host:port of other services by name (JSON, e.g. {"registry": '

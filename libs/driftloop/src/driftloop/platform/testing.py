@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -342,7 +342,9 @@ class ServiceProcess:
         )
         return self
 
-    def wait_healthy(self, address: str, timeout_s: float = 180.0) -> None:
+    def wait_healthy(self, address: str, timeout_s: float = 180.0, service: str = "") -> None:
+        """Until the health of ``service`` is SERVING: ``""`` liveness,
+        ``driftloop.ready`` readiness (see ``driftloop.platform.grpc_server``)."""
         import grpc
         from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -354,7 +356,7 @@ class ServiceProcess:
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"{self.module} exited: {self.tail()}")
                 with contextlib.suppress(grpc.RpcError):
-                    reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                    reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=1)
                     if reply.status == health_pb2.HealthCheckResponse.SERVING:
                         return
                 time.sleep(0.1)
@@ -397,6 +399,37 @@ async def wait_for(predicate: Any, timeout_s: float = 30.0, interval_s: float = 
             return
         await asyncio.sleep(interval_s)
     raise AssertionError(f"condition not met within {timeout_s}s")
+
+
+async def health(address: str, service: str = "") -> str:
+    """The health of ``service`` at ``address`` (``""`` liveness,
+    ``driftloop.ready`` readiness): SERVING, NOT_SERVING, … or UNREACHABLE."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    async with grpc.aio.insecure_channel(address) as channel:
+        try:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=5
+            )
+        except grpc.aio.AioRpcError:
+            return "UNREACHABLE"
+    return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+
+
+async def readiness_follows(address: str, lose: Callable[[], None]) -> None:
+    """Readiness (``driftloop.ready``) is SERVING, then NOT_SERVING once
+    ``lose()`` took away what the service depends on, while liveness stays
+    SERVING (a lost dependency is no reason to restart the process)."""
+    from driftloop.platform.grpc_server import READY
+
+    async def status_is(service: str, expected: str) -> bool:
+        return await health(address, service) == expected
+
+    await wait_for(lambda: status_is(READY, "SERVING"), timeout_s=300, interval_s=0.2)
+    await asyncio.to_thread(lose)
+    await wait_for(lambda: status_is(READY, "NOT_SERVING"), timeout_s=300, interval_s=0.2)
+    assert await health(address) == "SERVING"
 
 
 async def agen(items: list[Any]) -> AsyncIterator[Any]:

@@ -76,6 +76,10 @@ class RedisOnlineStore:
         raw = cast(Values, await self._redis.mget(keys))
         return [None if v is None else decode(i, v) for i, v in enumerate(raw)]
 
+    async def ping(self) -> bool:
+        """Whether Redis answers (a readiness check)."""
+        return bool(await self._redis.ping())
+
     async def drop_partitions(self, partitions: set[int]) -> None:
         return None  # shared: the partitions' next owner keeps the entries current
 

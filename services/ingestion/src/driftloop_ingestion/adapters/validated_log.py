@@ -13,12 +13,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
 from driftloop.ingestion.v1.events_pb2 import RecordValidated
 from driftloop.platform import topics
-from driftloop.platform.bus import aiokafka_options
-from driftloop.platform.log_identity import end_offset
+from driftloop.platform.log_reader import read_back
 from driftloop.platform.settings import KafkaSettings
 
 
@@ -27,42 +24,18 @@ async def recent_records(
 ) -> list[tuple[str, str, float]]:
     """(stream, record id, published at) of the records published in the last
     ``window_s`` seconds, at most ``max_ids`` per partition, oldest first."""
-    topic = topics.RECORDS_VALIDATED.name
-    consumer = AIOKafkaConsumer(
-        **aiokafka_options(settings), group_id=None, enable_auto_commit=False
+    records = await read_back(
+        settings, topics.RECORDS_VALIDATED.name, lambda _first, end: end - max_ids
     )
-    await consumer.start()
-    try:
-        await consumer.topics()  # fetch the partitions
-        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not tps:
-            return []
-        starts = await consumer.beginning_offsets(tps)
-        ends = {tp: await end_offset(consumer, tp) for tp in tps}
-        todo = {tp: ends[tp] for tp in tps if ends[tp] > starts[tp]}
-        if not todo:
-            return []
-        consumer.assign(list(todo))
-        for tp in todo:
-            consumer.seek(tp, max(starts[tp], ends[tp] - max_ids))
-        since_ms = (time.time() - window_s) * 1000
-        out: list[tuple[str, str, float]] = []
-        while todo:
-            batches = await consumer.getmany(*todo, timeout_ms=500, max_records=10_000)
-            for tp, records in batches.items():
-                out.extend(_ids(records, todo[tp], since_ms))
-                if await consumer.position(tp) >= todo[tp]:
-                    del todo[tp]
-                    consumer.pause(tp)
-        out.sort(key=lambda item: item[2])
-        return out
-    finally:
-        await consumer.stop()
+    since_ms = (time.time() - window_s) * 1000
+    out = list(_ids(records, since_ms))
+    out.sort(key=lambda item: item[2])
+    return out
 
 
-def _ids(records: list, end: int, since_ms: float) -> Iterator[tuple[str, str, float]]:
+def _ids(records: list, since_ms: float) -> Iterator[tuple[str, str, float]]:
     for r in records:
-        if r.offset >= end or r.timestamp < since_ms:
+        if r.timestamp < since_ms:
             continue
         event = RecordValidated.FromString(r.value or b"")
         yield event.stream, event.meta.event_id, r.timestamp / 1000

@@ -33,7 +33,6 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy import stats
 
 from driftloop_monitoring.domain.paired import Paired
 from driftloop_monitoring.domain.windowed import psi
@@ -160,6 +159,8 @@ def psi_noise(a: Side, b: Side, *, quantile: float = 0.999) -> float:
     n1, n2 = sum(a.classes.values()), sum(b.classes.values())
     if k < 2 or not n1 or not n2:
         return 0.0
+    from scipy import stats  # a second of CPU to import: at the first verdict, not at start
+
     return float(stats.chi2.ppf(quantile, k - 1)) * (1 / n1 + 1 / n2)
 
 
@@ -170,6 +171,8 @@ def evidence(cand: Side, champ: Side, policy: Policy) -> tuple[Evidence, float, 
         se = math.sqrt(cand.var / cand.labelled + champ.var / champ.labelled)
         diff = cand.mean - champ.mean + policy.margin
         if se > 0:
+            from scipy import stats  # a second of CPU to import: at the first verdict
+
             z = diff / se
             p_ok, p_bad = float(stats.norm.sf(z)), float(stats.norm.cdf(z))
         else:

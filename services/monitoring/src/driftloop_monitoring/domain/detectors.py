@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from river import drift
 
 NAMES = ("adwin", "page_hinkley", "kswin")
 
@@ -38,6 +37,10 @@ class Change:
 
 def make(name: str, params: dict[str, Any] | None = None) -> Any:
     """A river detector by name (``adwin``, ``page_hinkley``, ``kswin``)."""
+    # river.drift imports river.datasets, scikit-learn and scipy.stats (~2 s of
+    # CPU): loaded with the first model's detectors, not at the service's start.
+    from river import drift
+
     params = dict(params or {})
     if name == "adwin":
         return drift.ADWIN(**params)

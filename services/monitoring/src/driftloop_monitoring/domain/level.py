@@ -26,8 +26,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import stats
-
 from driftloop_monitoring.domain.canary import Side
 
 #: Per window: with one test every few seconds, a larger alpha would add up
@@ -66,5 +64,7 @@ class LevelWatch:
         diff = cur.mean - base.mean - self.margin
         if diff <= 0:
             return None
+        from scipy import stats  # a second of CPU to import: at the first window, not at start
+
         p = float(stats.norm.sf(diff / se)) if se > 0 else 0.0
         return Below(base.mean, cur.mean, cur.labelled, p) if p < self.alpha else None

@@ -25,8 +25,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from scipy import stats
-
 CHAMPION_SIDE, CANDIDATE_SIDE = 0, 1
 
 
@@ -70,5 +68,7 @@ class Paired:
             if diff == 0:
                 return 0.0, 1.0, 1.0
             return (math.inf, 0.0, 1.0) if diff > 0 else (-math.inf, 1.0, 0.0)
+        from scipy import stats  # a second of CPU to import: at the first test, not at start
+
         z = diff / se
         return z, float(stats.norm.sf(z)), float(stats.norm.cdf(z))

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
 
 from driftloop_monitoring.domain.model import Histogram
 
@@ -71,6 +70,8 @@ def compare(
     ref: Histogram, values: Sequence[float | str], *, psi_threshold: float, alpha: float
 ) -> FeatureResult:
     """Test one feature's recent values against its reference histogram."""
+    from scipy import special, stats  # a second of CPU to import: at the first window
+
     expected = np.asarray(ref.counts, dtype=float)
     if ref.numeric:
         actual = bin_numeric([float(v) for v in values], ref.edges)

@@ -63,6 +63,10 @@ class SqlRepository:
 
         return await asyncio.to_thread(work)
 
+    async def ping(self) -> bool:
+        """Whether the database answers (a readiness check)."""
+        return await self._run(lambda cur: cur.execute("SELECT 1").one() == (1,), write=False)
+
     async def migrate(self) -> None:
         def work(cur: Cursor) -> None:
             self.db.migrate_prelude(cur)

@@ -115,6 +115,8 @@ def infer_response(result: InferResult, raw: bool) -> pb.ModelInferResponse:
     )
     response.parameters["model_version"].string_param = str(result.version)
     response.parameters["role"].string_param = result.role.value
+    if result.vector_record_id:
+        response.parameters["vector_record_id"].string_param = result.vector_record_id
     for name, array in result.outputs:
         out = response.outputs.add(name=name, datatype=DATATYPE_OF.get(array.dtype, "BYTES"))
         out.shape.extend(array.shape)

@@ -154,6 +154,12 @@ class ServedModel:
         mode = mode or (self.rollout.mode if self.rollout else self.default_split.mode)
         self.rollout = TrafficSplit(share=share, mode=mode, rollout_id=rollout_id)
 
+    def end_rollout(self, rollout_id: str) -> None:
+        """The rollout is over: back to the default split (unless another
+        rollout has started since)."""
+        if self.rollout is not None and self.rollout.rollout_id == rollout_id:
+            self.rollout = None
+
     def _retire_unless_used(self, old: Loaded | None) -> None:
         if old is not None and old is not self.champion and old is not self.candidate:
             old.retire()
@@ -164,6 +170,8 @@ class Catalog:
 
     def __init__(self, default_split: TrafficSplit | None = None) -> None:
         self._models: dict[str, ServedModel] = {}
+        #: Models known only from rollout events (not served here, or not yet).
+        self._unserved: dict[str, ServedModel] = {}
         self._default = default_split or TrafficSplit()
 
     def get(self, name: str) -> ServedModel | None:
@@ -172,7 +180,17 @@ class Catalog:
     def ensure(self, name: str) -> ServedModel:
         model = self._models.get(name)
         if model is None:
-            model = self._models[name] = ServedModel(name, default_split=self._default)
+            model = self._unserved.pop(name, None) or ServedModel(name, default_split=self._default)
+            self._models[name] = model
+        return model
+
+    def rollout_target(self, name: str) -> ServedModel:
+        """The model's entry for a rollout event: its served entry, or one
+        kept aside (and taken over by :meth:`ensure`), so a rollout of a model
+        this replica does not serve yet neither counts as served nor is lost."""
+        model = self._models.get(name)
+        if model is None:
+            model = self._unserved.setdefault(name, ServedModel(name, default_split=self._default))
         return model
 
     def __iter__(self) -> Iterator[ServedModel]:

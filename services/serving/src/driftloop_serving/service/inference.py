@@ -54,6 +54,8 @@ class InferResult:
     role: Role
     id: str
     outputs: list[tuple[str, np.ndarray]]
+    #: Entity-keyed requests: the record whose online vector was scored.
+    vector_record_id: str = ""
 
 
 class Predictor:
@@ -124,7 +126,12 @@ class Predictor:
             loaded.release()
         by_name = dict(zip(loaded.output_names, outputs, strict=True))
         result = InferResult(
-            request.model, loaded.version, role, request.id, self._select(by_name, request.outputs)
+            request.model,
+            loaded.version,
+            role,
+            request.id,
+            self._select(by_name, request.outputs),
+            vector.record_id if vector else "",
         )
         made = _Made(request, feeds, vector, self._new_id)
         self.sink.record(made.scored(loaded, role, by_name, started))
@@ -225,10 +232,12 @@ class _Made:
         new_id: Callable[[], str],
     ) -> None:
         self.request, self.feeds, self.vector = request, feeds, vector
-        # The request's id; else the id of the entity's record the features
-        # came from; else a made-up one, flagged so that monitoring does not
-        # wait for a label that cannot come.
-        known = request.id or (vector.record_id if vector else "")
+        # The id of the entity's record the features came from (its label
+        # judges this prediction, even when a newer record of the entity
+        # arrived after the client asked about an older one); else the
+        # request's id; else a made-up one, flagged so that monitoring does
+        # not wait for a label that cannot come.
+        known = (vector.record_id if vector else "") or request.id
         self.record_id, self.generated = known or new_id(), not known
 
     def scored(

@@ -1,4 +1,4 @@
-"""Model lifecycle: follow alias changes and rollouts, fetch and verify
+"""Model lifecycle: follow alias changes, fetch and verify
 artifacts, load and warm them off the event loop, and only then switch
 traffic (load before unload). A version that fails any step is reported and
 never serves; the version serving before keeps serving.
@@ -23,7 +23,7 @@ from prometheus_client import Counter
 
 from driftloop.platform.errors import Unavailable
 from driftloop_serving.domain.models import Catalog, Loaded, Runner, VersionInfo
-from driftloop_serving.domain.routing import Mode, Role
+from driftloop_serving.domain.routing import Role
 
 log = structlog.get_logger(__name__)
 
@@ -77,7 +77,7 @@ class LoadFailed(Exception):
 
 
 class Lifecycle:
-    """Applies alias and rollout changes to the catalog, one model at a time."""
+    """Applies alias changes to the catalog, one model at a time."""
 
     def __init__(
         self, catalog: Catalog, registry: Registry, loader: Loader, events: LifecycleEvents
@@ -123,26 +123,6 @@ class Lifecycle:
             self._generation[model] += 1
             self._sequence[model, alias] = max(applied, sequence)
             await self._apply(model, alias, version, info)
-
-    async def rollout_started(self, model: str, rollout_id: str, share: float, mode: Mode) -> None:
-        async with self._locks[model]:
-            self.catalog.ensure(model).start_rollout(rollout_id, share, mode)
-        log.info(
-            "rollout.started", model=model, rollout_id=rollout_id, share=share, mode=mode.value
-        )
-
-    async def rollout_stepped(
-        self, model: str, rollout_id: str, share: float, mode: Mode | None = None
-    ) -> None:
-        async with self._locks[model]:
-            self.catalog.ensure(model).step_rollout(rollout_id, share, mode)
-        log.info(
-            "rollout.stepped",
-            model=model,
-            rollout_id=rollout_id,
-            share=share,
-            mode=mode.value if mode else "unchanged",
-        )
 
     async def reconcile(self) -> None:
         """Make the catalog match the registry's aliases (at start, and now and

@@ -125,6 +125,12 @@ class Runs:
                 self.store.mark_drift_seen(model.name, drift_id, now)
             if attempt > 1:
                 decision = Decision(True, f"retry (attempt {attempt})")
+            elif decision.accepted and trigger is Trigger.INITIAL:
+                # Checked under the lock, after the store said no run is active:
+                # a first run that set the champion after the caller looked
+                # must not be followed by a second "first" run.
+                if await registry_call(self.registry.aliased(model.name, "champion")):
+                    decision = Decision(False, "the model has a champion")
             if decision.accepted and self.flight:
                 refusal = await self.flight.claim(model.name, drift_id, retry=attempt > 1)
                 decision = Decision(not refusal, refusal or decision.reason)

@@ -11,7 +11,7 @@ RUN := $(UV) run --frozen
 BUF := node_modules/.bin/buf
 
 .PHONY: run up demo setup test test-kafka test-kafka-cluster test-fast test-servers check lint types imports proto proto-check buf-lint \
-        compose-check deploy-tools deploy-check image-check ci bench clean
+        sizes compose-check deploy-tools deploy-check image-check ci bench clean
 
 HINT := @echo "driftloop: in another terminal, from this folder: .venv/bin/driftloop status (or events tail drift, models list, down)"
 
@@ -50,7 +50,7 @@ test-fast: setup test-servers  ## unit and component tests only
 test-servers:  ## install PostgreSQL and Redis when missing (the suite starts its own)
 	@scripts/test-servers.sh
 
-check: lint types imports buf-lint proto-check asyncapi-check compose-check deploy-check
+check: lint types imports sizes buf-lint proto-check asyncapi-check compose-check deploy-check
 
 lint: setup
 	$(RUN) ruff check .
@@ -61,6 +61,9 @@ types: setup  ## mypy over the platform library, the CLI and every service (conf
 
 imports: setup  ## the import contracts of .importlinter (layering, services apart)
 	$(RUN) lint-imports --no-cache
+
+sizes: setup  ## no function of the platform's code over 100 lines (ruff counts statements, not lines)
+	$(RUN) python scripts/check_function_size.py
 
 asyncapi: setup  ## regenerate docs/asyncapi.yaml, .html and CONTRACTS.md's events table from the code
 	$(RUN) python scripts/gen_asyncapi.py docs

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-ORDER = ("serving", "ingestion", "feature", "training", "monitoring", "loop")
+ORDER = ("serving", "ingestion", "feature", "feature_state", "training", "monitoring", "loop")
 
 
 def main() -> int:

@@ -153,6 +153,128 @@ def start(name: str, cmd: list[str], env: dict[str, str], log: Path, address: st
     return Server(name, proc, address, log)
 
 
+def start_bare(root: Path, models: dict[str, Path], variant: str) -> list[Server]:
+    """The bare onnxruntime gRPC server of ``variant``, one per model."""
+    servers: list[Server] = []
+    py = sys.executable
+    for model, path in models.items():
+        port = free_port()
+        cmd = [py, str(HERE / "serving_bare.py"), "--port", str(port), "--model", str(path)]
+        if variant == "bare+uvloop":
+            cmd.append("--uvloop")
+        if variant == "bare+platform":
+            cmd += ["--platform", "--uvloop"]
+        servers.append(
+            start(
+                f"{variant}:{model}",
+                cmd,
+                {},
+                root / f"{variant}-{model}.log",
+                f"127.0.0.1:{port}",
+            )
+        )
+    return servers
+
+
+def start_driftloop(
+    root: Path,
+    models: dict[str, Path],
+    kafka: str,
+    profile: Path | None,
+    extra_env: dict[str, str],
+) -> Server:
+    """The serving service with a stand-in registry and feature service."""
+    py = sys.executable
+    reg_port = free_port()
+    reg_log = open(root / "registry.log", "wb")
+    registry = subprocess.Popen(
+        pinned(
+            CLIENT_CORE,
+            [
+                py,
+                str(HERE / "serving_registry.py"),
+                "--port",
+                str(reg_port),
+                *(f"{m}={p}" for m, p in models.items()),
+            ],
+        ),
+        stdout=reg_log,
+        stderr=subprocess.STDOUT,
+    )
+    # The stand-in feature service shares the server core: the platform's
+    # CPU for an entity-keyed prediction is serving's plus the lookup's.
+    feat_port = free_port()
+    features = subprocess.Popen(
+        pinned(
+            SERVER_CORE,
+            [py, str(HERE / "serving_features.py"), "--port", str(feat_port)],
+        ),
+        stdout=open(root / "features.log", "wb"),
+        stderr=subprocess.STDOUT,
+    )
+    port, metrics_port = free_port(), free_port()
+    addresses = {"registry": f"127.0.0.1:{reg_port}", "feature": f"127.0.0.1:{feat_port}"}
+    env = {
+        "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka,
+        "DRIFTLOOP_KAFKA_IDEMPOTENCE": "off",  # Tansu
+        "DRIFTLOOP_GRPC_PORT": str(port),
+        "DRIFTLOOP_METRICS_PORT": str(metrics_port),
+        "DRIFTLOOP_SERVICE_ADDRESSES": json.dumps(addresses),
+        "DRIFTLOOP_DATA_DIR": str(root),
+        "DRIFTLOOP_DEFAULT_CANDIDATE_SHARE": "0.1",
+        "DRIFTLOOP_LOG_FORMAT": "json",
+        "DRIFTLOOP_STREAM_SCORING": "false",
+        **extra_env,
+    }
+    cmd = [py, "-m", "driftloop_serving"]
+    if profile is not None:
+        cmd = [py, "-m", "cProfile", "-o", str(profile), "-m", "driftloop_serving"]
+    server = start(
+        "driftloop",
+        cmd,
+        env,
+        root / "driftloop.log",
+        f"127.0.0.1:{port}",
+    )
+    server.registry = registry  # type: ignore[attr-defined]
+    server.features = (features, addresses["feature"])  # type: ignore[attr-defined]
+    server.metrics_port = metrics_port  # type: ignore[attr-defined]
+    return server
+
+
+def start_mlserver(root: Path, models: dict[str, Path], variant: str) -> Server:
+    """MLServer (``mlserver-default`` or ``mlserver-tuned``) with every model."""
+    folder = root / variant
+    folder.mkdir()
+    http, grpc_port, metrics = free_port(), free_port(), free_port()
+    settings = {"http_port": http, "grpc_port": grpc_port, "metrics_port": metrics}
+    if variant == "mlserver-tuned":
+        settings.update(parallel_workers=0, metrics_endpoint=None, debug=False)
+    (folder / "settings.json").write_text(json.dumps(settings))
+    shutil.copy(HERE / "mlserver" / "runtime.py", folder / "runtime.py")
+    for model, path in models.items():
+        (folder / model).mkdir()
+        shutil.copy(HERE / "mlserver" / "runtime.py", folder / model / "runtime.py")
+        (folder / model / "model-settings.json").write_text(
+            json.dumps(
+                {
+                    "name": model,
+                    "implementation": "runtime.OnnxRuntime",
+                    "parameters": {"uri": str(path)},
+                }
+            )
+        )
+    env = {"PYTHONPATH": str(folder)}
+    cmd = [str(MLSERVER), "start", str(folder)]
+    proc_env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    proc_env.update(env)
+    out = open(root / f"{variant}.log", "wb")
+    proc = subprocess.Popen(
+        pinned(SERVER_CORE, cmd), env=proc_env, stdout=out, stderr=subprocess.STDOUT, cwd=folder
+    )
+    return Server(variant, proc, f"127.0.0.1:{grpc_port}", root / f"{variant}.log")
+
+
 def start_servers(
     root: Path,
     models: dict[str, Path],
@@ -162,112 +284,13 @@ def start_servers(
     extra_env: dict[str, str] | None = None,
 ) -> list[Server]:
     extra_env = extra_env or {}
-    servers = []
-    py = sys.executable
-    if any(w.startswith("bare") for w in which):
-        for variant in [v for v in ("bare", "bare+uvloop", "bare+platform") if v in which]:
-            for model, path in models.items():
-                port = free_port()
-                cmd = [py, str(HERE / "serving_bare.py"), "--port", str(port), "--model", str(path)]
-                if variant == "bare+uvloop":
-                    cmd.append("--uvloop")
-                if variant == "bare+platform":
-                    cmd += ["--platform", "--uvloop"]
-                servers.append(
-                    start(
-                        f"{variant}:{model}",
-                        cmd,
-                        {},
-                        root / f"{variant}-{model}.log",
-                        f"127.0.0.1:{port}",
-                    )
-                )
+    servers: list[Server] = []
+    for variant in [v for v in ("bare", "bare+uvloop", "bare+platform") if v in which]:
+        servers += start_bare(root, models, variant)
     if "driftloop" in which:
-        reg_port = free_port()
-        reg_log = open(root / "registry.log", "wb")
-        registry = subprocess.Popen(
-            pinned(
-                CLIENT_CORE,
-                [
-                    py,
-                    str(HERE / "serving_registry.py"),
-                    "--port",
-                    str(reg_port),
-                    *(f"{m}={p}" for m, p in models.items()),
-                ],
-            ),
-            stdout=reg_log,
-            stderr=subprocess.STDOUT,
-        )
-        # The stand-in feature service shares the server core: the platform's
-        # CPU for an entity-keyed prediction is serving's plus the lookup's.
-        feat_port = free_port()
-        features = subprocess.Popen(
-            pinned(
-                SERVER_CORE,
-                [py, str(HERE / "serving_features.py"), "--port", str(feat_port)],
-            ),
-            stdout=open(root / "features.log", "wb"),
-            stderr=subprocess.STDOUT,
-        )
-        port, metrics_port = free_port(), free_port()
-        addresses = {"registry": f"127.0.0.1:{reg_port}", "feature": f"127.0.0.1:{feat_port}"}
-        env = {
-            "DRIFTLOOP_KAFKA_BOOTSTRAP": kafka,
-            "DRIFTLOOP_KAFKA_IDEMPOTENCE": "off",  # Tansu
-            "DRIFTLOOP_GRPC_PORT": str(port),
-            "DRIFTLOOP_METRICS_PORT": str(metrics_port),
-            "DRIFTLOOP_SERVICE_ADDRESSES": json.dumps(addresses),
-            "DRIFTLOOP_DATA_DIR": str(root),
-            "DRIFTLOOP_DEFAULT_CANDIDATE_SHARE": "0.1",
-            "DRIFTLOOP_LOG_FORMAT": "json",
-            "DRIFTLOOP_STREAM_SCORING": "false",
-            **extra_env,
-        }
-        cmd = [py, "-m", "driftloop_serving"]
-        if profile is not None:
-            cmd = [py, "-m", "cProfile", "-o", str(profile), "-m", "driftloop_serving"]
-        server = start(
-            "driftloop",
-            cmd,
-            env,
-            root / "driftloop.log",
-            f"127.0.0.1:{port}",
-        )
-        server.registry = registry  # type: ignore[attr-defined]
-        server.features = (features, addresses["feature"])  # type: ignore[attr-defined]
-        server.metrics_port = metrics_port  # type: ignore[attr-defined]
-        servers.append(server)
+        servers.append(start_driftloop(root, models, kafka, profile, extra_env))
     for variant in [v for v in ("mlserver-default", "mlserver-tuned") if v in which]:
-        folder = root / variant
-        folder.mkdir()
-        http, grpc_port, metrics = free_port(), free_port(), free_port()
-        settings = {"http_port": http, "grpc_port": grpc_port, "metrics_port": metrics}
-        if variant == "mlserver-tuned":
-            settings.update(parallel_workers=0, metrics_endpoint=None, debug=False)
-        (folder / "settings.json").write_text(json.dumps(settings))
-        shutil.copy(HERE / "mlserver" / "runtime.py", folder / "runtime.py")
-        for model, path in models.items():
-            (folder / model).mkdir()
-            shutil.copy(HERE / "mlserver" / "runtime.py", folder / model / "runtime.py")
-            (folder / model / "model-settings.json").write_text(
-                json.dumps(
-                    {
-                        "name": model,
-                        "implementation": "runtime.OnnxRuntime",
-                        "parameters": {"uri": str(path)},
-                    }
-                )
-            )
-        env = {"PYTHONPATH": str(folder)}
-        cmd = [str(MLSERVER), "start", str(folder)]
-        proc_env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-        proc_env.update(env)
-        out = open(root / f"{variant}.log", "wb")
-        proc = subprocess.Popen(
-            pinned(SERVER_CORE, cmd), env=proc_env, stdout=out, stderr=subprocess.STDOUT, cwd=folder
-        )
-        servers.append(Server(variant, proc, f"127.0.0.1:{grpc_port}", root / f"{variant}.log"))
+        servers.append(start_mlserver(root, models, variant))
     return servers
 
 

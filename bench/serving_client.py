@@ -41,6 +41,39 @@ def make_requests(
     return out
 
 
+async def two_calls(
+    stub: pb_grpc.GRPCInferenceServiceStub,
+    features: fs_grpc.FeatureServiceStub,
+    req: pb.ModelInferRequest,
+) -> None:
+    """Today's client glue: look the vector up, then send it."""
+    entity = req.parameters["entity_id"].string_param
+    found = await features.GetOnlineFeatures(
+        fs.GetOnlineFeaturesRequest(view="bench", entity_ids=[entity]), timeout=30
+    )
+    values = found.vectors[0].values
+    full = pb.ModelInferRequest(model_name=req.model_name, id=req.id)
+    full.parameters["entity_id"].string_param = entity
+    full.inputs.add(
+        name="input", datatype="FP32", shape=[1, len(values)]
+    ).contents.fp32_contents.extend(values)
+    await stub.ModelInfer(full, timeout=30)
+
+
+def summary(latencies: list[float], errors: int, elapsed: float, rows: int) -> dict:
+    """The JSON line: counts, rates and latency percentiles (ms)."""
+    lat = np.array(latencies) * 1000.0
+    n = len(latencies)
+    return {
+        "requests": n,
+        "errors": errors,
+        "rps": n / elapsed,
+        "rows_per_s": n * rows / elapsed,
+        "p50_ms": float(np.percentile(lat, 50)) if n else float("nan"),
+        "p99_ms": float(np.percentile(lat, 99)) if n else float("nan"),
+    }
+
+
 async def run(args: argparse.Namespace) -> dict:
     requests = make_requests(args.model, args.rows, args.width, 256, args.mode != "entity")
     async with (
@@ -50,20 +83,6 @@ async def run(args: argparse.Namespace) -> dict:
         stub = pb_grpc.GRPCInferenceServiceStub(channel)
         features = fs_grpc.FeatureServiceStub(feature_channel)
         await stub.ModelInfer(requests[0], timeout=30)
-
-        async def two_calls(req: pb.ModelInferRequest) -> None:
-            # Today's client glue: look the vector up, then send it.
-            entity = req.parameters["entity_id"].string_param
-            found = await features.GetOnlineFeatures(
-                fs.GetOnlineFeaturesRequest(view="bench", entity_ids=[entity]), timeout=30
-            )
-            values = found.vectors[0].values
-            full = pb.ModelInferRequest(model_name=req.model_name, id=req.id)
-            full.parameters["entity_id"].string_param = entity
-            full.inputs.add(
-                name="input", datatype="FP32", shape=[1, len(values)]
-            ).contents.fp32_contents.extend(values)
-            await stub.ModelInfer(full, timeout=30)
 
         call = stub.ModelInfer if args.mode != "two-calls" else None
         latencies: list[float] = []
@@ -80,7 +99,7 @@ async def run(args: argparse.Namespace) -> dict:
                 t0 = time.perf_counter()
                 try:
                     if call is None:
-                        await two_calls(req)
+                        await two_calls(stub, features, req)
                     else:
                         await call(req, timeout=30)
                 except grpc.aio.AioRpcError:
@@ -133,16 +152,7 @@ async def run(args: argparse.Namespace) -> dict:
         print("DONE", flush=True)
         stop = True
         await asyncio.gather(*tasks)
-    lat = np.array(latencies) * 1000.0
-    n = len(latencies)
-    return {
-        "requests": n,
-        "errors": errors,
-        "rps": n / elapsed,
-        "rows_per_s": n * args.rows / elapsed,
-        "p50_ms": float(np.percentile(lat, 50)) if n else float("nan"),
-        "p99_ms": float(np.percentile(lat, 99)) if n else float("nan"),
-    }
+    return summary(latencies, errors, elapsed, args.rows)
 
 
 def main() -> None:

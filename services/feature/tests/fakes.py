@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
-import pickle
 from collections.abc import AsyncIterator, Sequence
 
+from driftloop_feature.domain.entities import EntityHistory
 from driftloop_feature.domain.model import Record, Rejection, Vector
-from driftloop_feature.domain.partition import PartitionState
+from driftloop_feature.domain.partition import PartitionSnapshot, PartitionState
+from driftloop_feature.domain.views import CompiledView
+
+from .helpers import views
 
 
 class FakePublisher:
@@ -33,16 +36,45 @@ class FakePublisher:
 
 
 class FakeCheckpoints:
-    def __init__(self) -> None:
-        self.saved: dict[int, bytes] = {}
+    """Keeps every saved snapshot; a load adds them up as the SQLite store does."""
 
-    def load(self, partition: int) -> PartitionState | None:
-        blob = self.saved.get(partition)
-        return None if blob is None else pickle.loads(blob)
+    def __init__(self, compiled: list[CompiledView] | None = None) -> None:
+        self.views = {v.name: v for v in compiled or views()}
+        self.saved: dict[int, list[PartitionSnapshot]] = {}
 
-    def save(self, states: Sequence[PartitionState]) -> None:
-        for s in states:
-            self.saved[s.partition] = pickle.dumps(s)
+    async def load(self, partition: int) -> PartitionState | None:
+        snapshots = self.saved.get(partition)
+        if not snapshots:
+            return None
+        entities: dict[str, dict[str, EntityHistory]] = {}
+        for snap in snapshots:
+            if snap.full:
+                entities = {}
+            for name, view in snap.views.items():
+                table = entities.setdefault(name, {})
+                for entity, history in view.entities.items():
+                    if history is None:
+                        table.pop(entity, None)
+                    else:
+                        table[entity] = history
+        last = snapshots[-1]
+        restored = {
+            name: (
+                self.views[name],
+                copy.deepcopy(view.summary),
+                [(e, h.copy(0)) for e, h in sorted(entities[name].items(), key=_updated)],
+            )
+            for name, view in last.views.items()
+        }
+        return PartitionState.restore(partition, last.next_offset, last.log_id, restored)
+
+    async def save(self, snapshots: Sequence[PartitionSnapshot]) -> None:
+        for snap in snapshots:
+            self.saved.setdefault(snap.partition, []).append(snap)
+
+
+def _updated(item: tuple[str, EntityHistory]) -> int:
+    return item[1].updated
 
 
 class FakeLog:

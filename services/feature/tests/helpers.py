@@ -20,6 +20,7 @@ feature_views:
     version: 1
     stream: {stream}
     allowed_lateness_s: {lateness}
+    entity_ttl_s: {ttl}
     features:
       - {{name: x, kind: passthrough, field: x}}
       - {{name: xs, kind: standard_scale, field: x}}
@@ -36,12 +37,21 @@ feature_views:
 """
 
 
-def spec(stream: str = "s", view: str = "v", lateness: float = 5.0) -> Spec:
-    return parse_spec(SPEC.format(stream=stream, view=view, lateness=lateness))
+def spec(
+    stream: str = "s", view: str = "v", lateness: float = 5.0, ttl: float | None = None
+) -> Spec:
+    text = SPEC.format(stream=stream, view=view, lateness=lateness, ttl=ttl or "null")
+    return parse_spec(text)
 
 
-def views(stream: str = "s", view: str = "v", lateness: float = 5.0) -> list[CompiledView]:
-    return compile_spec(spec(stream, view, lateness))
+def views(
+    stream: str = "s",
+    view: str = "v",
+    lateness: float = 5.0,
+    ttl: float | None = None,
+    max_entities: int = 0,
+) -> list[CompiledView]:
+    return compile_spec(spec(stream, view, lateness, ttl), max_entities)
 
 
 def record(

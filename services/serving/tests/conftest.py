@@ -27,7 +27,8 @@ from driftloop.registry.v1 import model_pb2, registry_service_pb2, registry_serv
 from driftloop.serving.v1 import admin_service_pb2_grpc
 from driftloop_serving.adapters.features import GrpcFeatures
 from driftloop_serving.adapters.onnx_runner import OnnxLoader
-from driftloop_serving.adapters.registry import GrpcRegistry, version_info
+from driftloop_serving.adapters.registry import GrpcRegistry
+from driftloop_serving.codec.converters import version_info
 from driftloop_serving.domain.models import Catalog, VersionInfo
 from driftloop_serving.domain.predictions import Scored
 from driftloop_serving.domain.routing import Mode, Role, TrafficSplit

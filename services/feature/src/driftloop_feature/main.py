@@ -28,7 +28,9 @@ def build() -> ServiceRuntime:
     settings = load_settings(FeatureSettings)
     runtime = ServiceRuntime("feature", settings)
     cfg = settings.feature
-    views: list[CompiledView] = compile_spec(load_spec(settings.spec)) if settings.spec else []
+    views: list[CompiledView] = (
+        compile_spec(load_spec(settings.spec), cfg.max_entities) if settings.spec else []
+    )
     if not views:
         log.warning("feature.no_views", spec=str(settings.spec))
     store: OnlineStore
@@ -73,7 +75,7 @@ def build() -> ServiceRuntime:
         await publisher.start()
 
     async def stop() -> None:
-        processor.checkpoint()
+        await processor.checkpoint()
         checkpoints.close()
         await store.close()
         await publisher.stop()

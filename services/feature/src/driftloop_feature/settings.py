@@ -36,6 +36,13 @@ class FeatureSection(BaseModel):
     checkpoint_interval_s: float = Field(
         5.0, ge=0, description="How often partition state is checkpointed (and always at stop)."
     )
+    max_entities: int = Field(
+        1_000_000,
+        ge=0,
+        description="Most entities whose state one partition keeps per view (0: no bound); past "
+        "it the least recently updated entity is evicted and starts from empty state when it "
+        "returns. The service keeps up to this times its partitions times its views.",
+    )
     max_lookup_entities: int = Field(
         1000, ge=1, description="Most entity ids one GetOnlineFeatures call may ask for."
     )

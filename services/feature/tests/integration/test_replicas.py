@@ -7,29 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 
 from driftloop.feature.v1 import feature_service_pb2 as pb
 from driftloop.feature.v1 import feature_service_pb2_grpc as pb_grpc
 from driftloop.platform import topics
-from driftloop.platform.bus import aiokafka_options
 from driftloop.platform.grpc_client import channel
-from driftloop.platform.testing import end_offsets, unique, wait_for
+from driftloop.platform.testing import end_offsets, stable_members, unique, wait_for
 
 from .support import make_records, produce, read_vectors, start_feature, write_spec
 
 pytestmark = pytest.mark.integration
-
-
-async def group_members(kafka, group: str) -> int:
-    admin = AIOKafkaAdminClient(**aiokafka_options(kafka))
-    await admin.start()
-    try:
-        [desc] = await admin.describe_consumer_groups([group])
-        _, _, state, _, _, members = desc.groups[0][:6]
-        return len(members) if state == "Stable" else 0
-    finally:
-        await admin.close()
 
 
 async def lookup(address: str, view: str, ids: list[str]) -> pb.GetOnlineFeaturesResponse:
@@ -49,7 +36,7 @@ async def test_two_replicas_split_partitions_and_produce_every_vector(
     a, a_addr = start_feature(kafka, spec, tmp_path / "a", group)
     b, b_addr = start_feature(kafka, spec, tmp_path / "b", group)
     try:
-        await wait_for(lambda: _eq(group_members(kafka, group), 2), timeout_s=60, interval_s=0.5)
+        await wait_for(lambda: _eq(stable_members(kafka, group), 2), timeout_s=60, interval_s=0.5)
         records, bad = make_records(stream, 3000, entities=60, missing=10)
         await produce(kafka, records)
         vectors = await read_vectors(kafka, start, stream, len(records) - len(bad))
@@ -122,7 +109,7 @@ async def test_replicas_share_redis_by_default_and_each_answers_every_entity(
     a, a_addr = start_feature(kafka, spec, tmp_path / "a", group, DRIFTLOOP_REPLICA_ID="0", **env)
     b, b_addr = start_feature(kafka, spec, tmp_path / "b", group, DRIFTLOOP_REPLICA_ID="1", **env)
     try:
-        await wait_for(lambda: _eq(group_members(kafka, group), 2), timeout_s=60, interval_s=0.5)
+        await wait_for(lambda: _eq(stable_members(kafka, group), 2), timeout_s=60, interval_s=0.5)
         records, _ = make_records(stream, 600, entities=30)
         await produce(kafka, records)
         await read_vectors(kafka, start, stream, len(records))
@@ -151,7 +138,7 @@ async def test_a_replica_stops_serving_the_partitions_it_gives_up(kafka, tmp_pat
         assert all(v.found for v in alone.vectors)  # a owned every partition
 
         b, _ = start_feature(kafka, spec, tmp_path / "b", group)
-        await wait_for(lambda: _eq(group_members(kafka, group), 2), timeout_s=60, interval_s=0.5)
+        await wait_for(lambda: _eq(stable_members(kafka, group), 2), timeout_s=60, interval_s=0.5)
 
         async def a_gave_some_up() -> bool:
             got = await lookup(a_addr, "v", entities)

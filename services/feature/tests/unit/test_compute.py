@@ -160,6 +160,6 @@ def test_history_is_pruned_but_windows_stay_exact() -> None:
     for i in range(1000):
         state.apply(record(f"r{i}", "e", 1000.0 + i, x=float(i)))
     # 5 s lateness + 10 s window + 5 events is all a future record can need.
-    assert len(state.entities["e"].events) <= 25
+    assert len(state.entities.histories["e"].events) <= 25
     v = state.apply(record("last", "e", 1999.5, x=0.0))
     assert v.values[v.names.index("x_count_10s")] == 11.0

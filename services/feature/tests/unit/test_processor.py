@@ -7,6 +7,7 @@ import random
 
 import pytest
 from prometheus_client import REGISTRY
+from structlog.testing import capture_logs
 
 from driftloop_feature.adapters.memory_store import InMemoryOnlineStore
 from driftloop_feature.domain.model import Record
@@ -26,9 +27,17 @@ def stream(n: int, seed: int = 1) -> list[Record]:
     return out
 
 
-def processor(log: FakeLog, checkpoints: FakeCheckpoints, publisher: FakePublisher, **kw):
+def processor(
+    log: FakeLog, checkpoints: FakeCheckpoints, publisher: FakePublisher, compiled=None, **kw
+):
     return FeatureProcessor(
-        views(), publisher, InMemoryOnlineStore(), checkpoints, log, clock=lambda: 0.0, **kw
+        compiled or views(),
+        publisher,
+        InMemoryOnlineStore(),
+        checkpoints,
+        log,
+        clock=lambda: 0.0,
+        **kw,
     )
 
 
@@ -49,7 +58,7 @@ async def test_restart_from_a_stale_checkpoint_replays_the_gap_and_matches() -> 
     checkpoints, first = FakeCheckpoints(), FakePublisher()
     proc = processor(log, checkpoints, first, checkpoint_interval_s=1e9)
     await run(proc, records[:80], 0)
-    proc.checkpoint()  # state at offset 80
+    await proc.checkpoint()  # state at offset 80
     await run(proc, records[:130], 80)  # handled and committed up to 130, no checkpoint
     # Crash. The new process resumes at the committed offset 130.
     second = FakePublisher()
@@ -101,7 +110,7 @@ async def test_a_checkpoint_from_another_cluster_is_rebuilt_from_this_log() -> N
     proc = processor(log, checkpoints, FakePublisher())
     proc.log_id = "cluster-a"
     await run(proc, old, 0)
-    proc.checkpoint()  # next offset 50, from cluster-a
+    await proc.checkpoint()  # next offset 50, from cluster-a
     # The broker restarts empty (a new cluster id); new records from offset 0.
     log.records[0] = new
     pub, before = FakePublisher(), rebuilds("other_cluster")
@@ -171,5 +180,61 @@ async def test_revoked_partitions_are_forgotten_and_not_served() -> None:
     await proc.on_revoked({1})
     kept, moved = await store.get_many("v", 1, ["kept", "moved"])
     assert kept is not None and moved is None
-    assert checkpoints.load(1) is not None  # saved for its next owner
+    assert await checkpoints.load(1) is not None  # saved for its next owner
     assert 1 not in proc._states and 0 in proc._states
+
+
+def evicted(reason: str) -> float:
+    return (
+        REGISTRY.get_sample_value(
+            "driftloop_feature_entities_evicted_total", {"view": "v", "reason": reason}
+        )
+        or 0.0
+    )
+
+
+async def test_with_evictions_every_record_still_gets_its_vector_across_a_restart() -> None:
+    bounded = views(ttl=20.0, max_entities=8)
+    rng = random.Random(3)
+    records = [
+        record(f"r{i}", f"e{rng.randrange(40)}", 1000.0 + i * 0.2 + i // 50 * 30, x=i, y=1.0)
+        for i in range(400)  # a 30 s quiet spell every 50 records expires every entity
+    ]
+    log, reference = FakeLog(), FakePublisher()
+    log.records[0] = records
+    before = evicted("max_entities"), evicted("ttl")
+    await run(processor(log, FakeCheckpoints(bounded), reference, bounded), records, 0)
+    assert len(reference.vectors) == len(records)
+    assert evicted("max_entities") > before[0] and evicted("ttl") > before[1]
+
+    checkpoints, first = FakeCheckpoints(bounded), FakePublisher()
+    proc = processor(log, checkpoints, first, bounded, checkpoint_interval_s=1e9)
+    for start, stop in ((0, 100), (100, 170), (170, 260)):  # incremental checkpoints
+        await run(proc, records[:stop], start)
+        await proc.checkpoint()
+    await run(proc, records[:300], 260)  # committed up to 300, checkpointed at 260
+    second = FakePublisher()
+    await run(processor(log, checkpoints, second, bounded), records, 300)
+    want = {v.event_id: v.values for v in reference.vectors}
+    got = first.vectors + second.vectors
+    assert {v.event_id for v in got} == set(want)
+    assert all(v.values == want[v.event_id] for v in got)
+
+
+async def test_evictions_are_logged_as_one_summary_at_most_once_a_minute() -> None:
+    now = [0.0]
+    proc = FeatureProcessor(
+        views(max_entities=2),
+        FakePublisher(),
+        InMemoryOnlineStore(),
+        FakeCheckpoints(),
+        FakeLog(),
+        clock=lambda: now[0],
+    )
+    with capture_logs() as logs:
+        for i in range(30):  # 28 evictions, over 90 s of the clock
+            now[0] = i * 3.0
+            await proc.handle(record(f"r{i}", f"e{i}", 100.0 + i), 0, i)
+            await proc.flush()
+    summaries = [e for e in logs if e["event"] == "feature.entities_evicted"]
+    assert [s["evicted"] for s in summaries] == [{"v/max_entities": 19}]

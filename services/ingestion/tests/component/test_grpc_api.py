@@ -20,10 +20,10 @@ from driftloop.platform.grpc_server import GrpcServer
 from driftloop.platform.settings import GrpcSettings
 from driftloop.platform.testing import agen, free_port
 from driftloop_ingestion.adapters.sqlite_store import MemorySchemaStore
+from driftloop_ingestion.codec.converters import spec_to_proto
 from driftloop_ingestion.domain.bad_rate import BadRateWatch
 from driftloop_ingestion.domain.recent import RecentIds
 from driftloop_ingestion.domain.records import DeadLetter, GrpcOrigin, ValidLabel, ValidRecord
-from driftloop_ingestion.entrypoints.converters import spec_to_proto
 from driftloop_ingestion.entrypoints.grpc_api import SERVICE, IngestionServicer
 from driftloop_ingestion.service.catalog import StreamCatalog
 from driftloop_ingestion.service.intake import RecordIntake

@@ -8,6 +8,7 @@ import pytest
 
 from driftloop.platform.errors import Unavailable
 from driftloop_ingestion.adapters.sqlite_store import MemorySchemaStore
+from driftloop_ingestion.codec.converters import decode_json
 from driftloop_ingestion.domain.bad_rate import BadRateWatch
 from driftloop_ingestion.domain.recent import RecentIds
 from driftloop_ingestion.domain.records import (
@@ -17,8 +18,8 @@ from driftloop_ingestion.domain.records import (
     Reason,
     ValidLabel,
     ValidRecord,
+    dead_letter_id,
 )
-from driftloop_ingestion.entrypoints.converters import decode_json
 from driftloop_ingestion.service.catalog import StreamCatalog
 from driftloop_ingestion.service.intake import RecordIntake, Status, Submission
 from driftloop_ingestion.service.labels import LabelIntake, LabelSubmission
@@ -137,3 +138,25 @@ async def test_labels_are_kept_whether_or_not_the_record_was_seen(catalog, publi
     ]
     again = await labels.submit([LabelSubmission(b"", "events", "unknown", 0, "2024-01-01")])
     assert again[0].event_id == results[1].event_id  # a redelivery keeps its id
+
+
+async def test_record_and_label_dead_letters_keep_the_original_and_its_origin(
+    catalog, publisher
+) -> None:
+    origin = KafkaOrigin("raw", 3, 7)
+    record = Submission(b"{not json", "events", None, decode_json(b"{not json", 64)[1])
+    record.record_id, record.origin, record.headers = "caller-1", origin, {"h": b"1"}
+    await make_intake(catalog, publisher).ingest([record])
+    label = LabelSubmission(b"x", "events", "r1", 5, origin=origin, headers={"h": b"2"})
+    await LabelIntake(catalog, publisher, seen=RecentIds(10, 60)).submit([label])
+    rec_dead, label_dead = publisher.of(DeadLetter)
+    assert (rec_dead.original, rec_dead.caused_by, rec_dead.is_label) == (
+        b"{not json",
+        "caller-1",
+        False,
+    )
+    assert (label_dead.original, label_dead.caused_by, label_dead.is_label) == (b"x", "", True)
+    assert rec_dead.origin == label_dead.origin == origin
+    assert (rec_dead.headers, label_dead.headers) == ({"h": b"1"}, {"h": b"2"})
+    # The id derives from where it was read: the same when read again after a restart.
+    assert rec_dead.event_id == label_dead.event_id == dead_letter_id(origin)

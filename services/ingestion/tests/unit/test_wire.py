@@ -11,9 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from driftloop.ingestion.v1 import events_pb2 as ev
+from driftloop.platform.values import set_value
+from driftloop_ingestion.codec.converters import record_event
+from driftloop_ingestion.codec.wire import FieldsEncoder, RecordEncoder
 from driftloop_ingestion.domain.records import GrpcOrigin, KafkaOrigin, ValidRecord
-from driftloop_ingestion.entrypoints.converters import _set_value, record_event
-from driftloop_ingestion.entrypoints.wire import FieldsEncoder, RecordEncoder
 
 values = st.one_of(
     st.floats(allow_nan=False),
@@ -30,7 +31,7 @@ encoder = FieldsEncoder(cache_limit=50)  # shared: exercises the caches and thei
 def test_encoded_fields_match_the_protobuf_api(fields: dict[str, Any]) -> None:
     expected = ev.RecordValidated(stream="s", entity_id="e")
     for name, v in fields.items():
-        _set_value(expected.fields[name], v)
+        set_value(expected.fields[name], v)
     head = ev.RecordValidated(stream="s", entity_id="e").SerializeToString()
     got = ev.RecordValidated.FromString(head + encoder.encode(fields))
     assert got == expected

@@ -16,10 +16,10 @@ from driftloop.platform.runtime import ServiceRuntime, run_main
 from driftloop.platform.settings import load_settings
 from driftloop.platform.spec import load_spec
 from driftloop_monitoring.adapters.prometheus import PrometheusMetrics
+from driftloop_monitoring.adapters.publisher import Publisher
+from driftloop_monitoring.adapters.registry_client import bootstrap_aliases
 from driftloop_monitoring.adapters.sqlite_store import SqliteStore
 from driftloop_monitoring.entrypoints import subscribers
-from driftloop_monitoring.entrypoints.publisher import Publisher
-from driftloop_monitoring.entrypoints.registry_client import bootstrap_aliases
 from driftloop_monitoring.entrypoints.servicer import MonitoringServicer
 from driftloop_monitoring.service.monitor import Monitor
 from driftloop_monitoring.service.ownership import Ownership

@@ -9,8 +9,8 @@ import pytest
 from driftloop.common.v1 import common_pb2
 from driftloop.serving.v1.events_pb2 import PredictionMade
 from driftloop_monitoring import synthetic
+from driftloop_monitoring.codec import converters
 from driftloop_monitoring.domain.model import Label
-from driftloop_monitoring.entrypoints import converters
 from driftloop_monitoring.service.monitor import Monitor
 from driftloop_monitoring.service.policies import Policies
 from driftloop_monitoring.service.ports import MemoryStore

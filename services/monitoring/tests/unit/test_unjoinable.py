@@ -10,7 +10,7 @@ from driftloop.common.v1 import common_pb2
 from driftloop.serving.v1.events_pb2 import PredictionMade
 from driftloop_monitoring import synthetic
 from driftloop_monitoring.adapters.prometheus import PrometheusMetrics
-from driftloop_monitoring.entrypoints import converters
+from driftloop_monitoring.codec import converters
 from driftloop_monitoring.service.monitor import Monitor
 from driftloop_monitoring.service.policies import Policies
 from driftloop_monitoring.service.ports import MemoryStore

@@ -6,7 +6,7 @@ import pytest
 
 from driftloop.registry.v1 import events_pb2
 from driftloop.registry.v1 import registry_service_pb2 as pb
-from driftloop_registry.entrypoints.converters import event_to_proto
+from driftloop_registry.codec.converters import event_to_proto
 
 
 async def test_only_committed_changes_produce_events_in_commit_order(harness, models):

@@ -75,7 +75,26 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
         events,
     )
     subs = Subscribers(lifecycle, Rollouts(catalog), StreamScorer(catalog, predictor, sink))
+    subscribe_all(runtime, settings, subs)
+    serve(runtime, predictor, catalog)
+    runtime.gate_readiness()
+    runtime.background(lambda: keep_in_sync(runtime, lifecycle, subs, settings))
+    runtime.background(sink.run)
 
+    async def stop() -> None:
+        await sink.flush()
+        await publisher.stop()
+        await registry_channel.close()
+        await feature_channel.close()
+
+    runtime.on_start(publisher.start)
+    runtime.on_stop(stop)
+    return runtime
+
+
+def subscribe_all(runtime: ServiceRuntime, settings: ServingSettings, subs: Subscribers) -> None:
+    """Alias changes and rollout events on this replica's own groups; the
+    feature stream on the shared group when stream scoring is on."""
     instance = settings.instance_id or f"{socket.gethostname()}-{os.getpid()}"
     own_group = f"driftloop-serving-{instance}"
     # Every replica must see every alias change and rollout step: its own
@@ -112,6 +131,9 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
             group=settings.stream_group,
         )
 
+
+def serve(runtime: ServiceRuntime, predictor: Predictor, catalog: Catalog) -> None:
+    """The two gRPC services: OIP inference and the admin API."""
     runtime.grpc.add(
         grpc_predict_v2_pb2_grpc.add_GRPCInferenceServiceServicer_to_server,
         InferenceServicer(predictor),
@@ -123,54 +145,46 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
         "driftloop.serving.v1.ServingAdminService",
     )
 
-    async def recover_rollouts() -> None:
-        # The rollout in force (share, mode) before ready: a replica started
-        # mid-rollout splits traffic as the others do from its first request.
-        while True:
-            try:
-                events = await read_rollouts(settings.kafka, subs.rollout_handlers)
-                break
-            except Exception as exc:
-                log.warning(
-                    "rollouts.read_failed", retry_in_s=settings.registry_retry_s, error=repr(exc)
-                )
-                await asyncio.sleep(settings.registry_retry_s)
-        await subs.recover_rollouts(events)
-        log.info("rollouts.recovered", events=len(events))
 
-    async def keep_in_sync() -> None:
-        # Ready (health `driftloop.ready`) only once the rollouts in force are
-        # read back and every champion the registry names is loaded: a new
-        # replica takes no traffic before.
-        await recover_rollouts()
-        await lifecycle.reconcile_until_done(settings.registry_retry_s)
+async def recover_rollouts(settings: ServingSettings, subs: Subscribers) -> None:
+    """The rollout in force (share, mode) before ready: a replica started
+    mid-rollout splits traffic as the others do from its first request."""
+    while True:
+        try:
+            events = await read_rollouts(settings.kafka, subs.rollout_handlers)
+            break
+        except Exception as exc:
+            log.warning(
+                "rollouts.read_failed", retry_in_s=settings.registry_retry_s, error=repr(exc)
+            )
+            await asyncio.sleep(settings.registry_retry_s)
+    await subs.recover_rollouts(events)
+    log.info("rollouts.recovered", events=len(events))
+
+
+async def keep_in_sync(
+    runtime: ServiceRuntime, lifecycle: Lifecycle, subs: Subscribers, settings: ServingSettings
+) -> None:
+    """Read the rollouts back and load what the registry names, then report
+    ready, then reconcile forever."""
+    # Ready (health `driftloop.ready`) only once the rollouts in force are
+    # read back and every champion the registry names is loaded: a new
+    # replica takes no traffic before.
+    await recover_rollouts(settings, subs)
+    await lifecycle.reconcile_until_done(settings.registry_retry_s)
+    await runtime.grpc.set_ready(lifecycle.ready)
+    # Everything built so far lives as long as the process: keep it out of
+    # the cyclic GC, whose full passes would otherwise walk it again and
+    # again under load (a measurable share of CPU per request).
+    gc.collect()
+    gc.freeze()
+    while True:
+        await asyncio.sleep(settings.reconcile_interval_s)
+        try:
+            await lifecycle.reconcile()
+        except Exception as exc:
+            log.warning("registry.reconcile_failed", error=repr(exc))
         await runtime.grpc.set_ready(lifecycle.ready)
-        # Everything built so far lives as long as the process: keep it out of
-        # the cyclic GC, whose full passes would otherwise walk it again and
-        # again under load (a measurable share of CPU per request).
-        gc.collect()
-        gc.freeze()
-        while True:
-            await asyncio.sleep(settings.reconcile_interval_s)
-            try:
-                await lifecycle.reconcile()
-            except Exception as exc:
-                log.warning("registry.reconcile_failed", error=repr(exc))
-            await runtime.grpc.set_ready(lifecycle.ready)
-
-    runtime.gate_readiness()
-    runtime.background(keep_in_sync)
-    runtime.background(sink.run)
-
-    async def stop() -> None:
-        await sink.flush()
-        await publisher.stop()
-        await registry_channel.close()
-        await feature_channel.close()
-
-    runtime.on_start(publisher.start)
-    runtime.on_stop(stop)
-    return runtime
 
 
 def main() -> None:

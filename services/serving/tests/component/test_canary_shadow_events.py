@@ -137,7 +137,7 @@ async def test_admin_pin_and_clear(canary):
 
 
 async def test_prediction_events_match_responses_one_to_one(canary):
-    from driftloop_serving.entrypoints.converters import prediction_event
+    from driftloop_serving.codec.converters import prediction_event
 
     requests = [request("cm", f"ev{i}", entity=f"u{i % 37}") for i in range(500)]
     replies = await send_all(canary, requests)

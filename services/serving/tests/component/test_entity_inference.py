@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from driftloop.platform.testing import wait_for
-from driftloop_serving.entrypoints import converters
+from driftloop_serving.codec import converters
 from inference import grpc_predict_v2_pb2 as pb
 
 WIDTH = 20

@@ -7,7 +7,7 @@ import asyncio
 import itertools
 
 from driftloop.platform.testing import wait_for
-from driftloop_serving.entrypoints import converters
+from driftloop_serving.codec import converters
 from inference import grpc_predict_v2_pb2 as pb
 
 WIDTH = 20

@@ -11,19 +11,19 @@ from pathlib import Path
 import grpc
 import numpy as np
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 
 from driftloop.common.v1 import common_pb2
 from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
 from driftloop.monitoring.v1.events_pb2 import RolloutStarted
 from driftloop.platform import topics
-from driftloop.platform.bus import EventBus, aiokafka_options, make_broker
+from driftloop.platform.bus import EventBus, make_broker
 from driftloop.platform.testing import (
     ServiceProcess,
     end_offsets,
     free_port,
     kafka_env,
     read_from,
+    stable_members,
     unique,
     wait_for,
 )
@@ -34,17 +34,6 @@ from inference import grpc_predict_v2_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.integration
 WIDTH = 20
-
-
-async def stable_members(kafka, group: str) -> int:
-    admin = AIOKafkaAdminClient(**aiokafka_options(kafka))
-    await admin.start()
-    try:
-        [desc] = await admin.describe_consumer_groups([group])
-        _, _, state, _, _, members = desc.groups[0][:6]
-        return len(members) if state == "Stable" else 0
-    finally:
-        await admin.close()
 
 
 async def test_serving_process_end_to_end(kafka, tmp_path: Path, artifacts, fake_registry):

@@ -9,11 +9,17 @@ from pathlib import Path
 
 import grpc
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 
 from driftloop.common.v1 import common_pb2
-from driftloop.platform.bus import aiokafka_options
-from driftloop.platform.testing import ServiceProcess, agen, free_port, kafka_env, unique, wait_for
+from driftloop.platform.testing import (
+    ServiceProcess,
+    agen,
+    free_port,
+    kafka_env,
+    stable_members,
+    unique,
+    wait_for,
+)
 from driftloop.registry.v1 import registry_service_pb2 as reg
 from driftloop.registry.v1 import registry_service_pb2_grpc as reg_grpc
 from driftloop.serving.v1 import admin_service_pb2 as admin_pb
@@ -26,13 +32,7 @@ WIDTH = 20
 
 
 async def stable(kafka, group: str) -> bool:
-    admin = AIOKafkaAdminClient(**aiokafka_options(kafka))
-    await admin.start()
-    try:
-        [desc] = await admin.describe_consumer_groups([group])
-        return desc.groups[0][2] == "Stable"
-    finally:
-        await admin.close()
+    return await stable_members(kafka, group) > 0
 
 
 def infer(model: str, i: int) -> pb.ModelInferRequest:

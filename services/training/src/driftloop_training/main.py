@@ -14,11 +14,11 @@ from driftloop.platform.settings import load_settings
 from driftloop.platform.spec import Spec, load_spec
 from driftloop.training.v1 import training_service_pb2_grpc
 from driftloop_training.adapters.onnx_scorer import OnnxScorer
+from driftloop_training.adapters.publisher import BusRunEvents
 from driftloop_training.adapters.registry_client import GrpcRegistry
 from driftloop_training.adapters.sqlite_store import SqliteStore
 from driftloop_training.adapters.worker import ProcessTrainer
 from driftloop_training.entrypoints import subscribers
-from driftloop_training.entrypoints.publisher import BusRunEvents
 from driftloop_training.entrypoints.servicer import TrainingServicer
 from driftloop_training.service.dataset import Dataset
 from driftloop_training.service.runs import Runs

@@ -132,6 +132,14 @@ class FeatureViewSpec(_Strict):
     allowed_lateness_s: float = Field(
         60.0, ge=0, description="Out-of-order records within this are placed correctly."
     )
+    entity_ttl_s: float | None = Field(
+        None,
+        gt=0,
+        description="Forget an entity's state once the view's newest event time is this far "
+        "past the entity's newest event (event time, so a replay forgets the same entities); "
+        "a returning entity starts from empty state. None: kept until the service's "
+        "max_entities bound evicts it.",
+    )
 
 
 class TrainerSpec(_Strict):

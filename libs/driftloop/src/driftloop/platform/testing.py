@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from driftloop.platform import backends
 from driftloop.platform.bus import aiokafka_options
@@ -246,6 +247,19 @@ async def caught_up(settings: KafkaSettings, group: str, ends: dict[TopicPartiti
         return True
     finally:
         await consumer.stop()
+
+
+async def stable_members(settings: KafkaSettings, group: str) -> int:
+    """How many members consumer group ``group`` has once it is Stable (0
+    while it rebalances, or when it is empty)."""
+    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
+    await admin.start()
+    try:
+        [desc] = await admin.describe_consumer_groups([group])
+        _, _, state, _, _, members = desc.groups[0][:6]
+        return len(members) if state == "Stable" else 0
+    finally:
+        await admin.close()
 
 
 async def read_from(

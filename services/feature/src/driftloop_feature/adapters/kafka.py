@@ -16,8 +16,8 @@ from driftloop.platform.bus import aiokafka_options
 from driftloop.platform.envelope import headers_for
 from driftloop.platform.log_identity import end_offset
 from driftloop.platform.settings import KafkaSettings
+from driftloop_feature.codec import converters
 from driftloop_feature.domain.model import Record, Rejection, Vector
-from driftloop_feature.entrypoints import converters
 
 
 class KafkaBatchPublisher:

@@ -5,6 +5,8 @@ vector is computed only from that entity's records with event time ≤ its own
 (and, for equal times, those that arrived before it). A record older than the
 entity's newest event time minus ``allowed_lateness_s`` is rejected as late:
 its window has been emitted already, and folding it in would rewrite history.
+The histories are bounded by a time to live and a count (see
+:mod:`driftloop_feature.domain.entities`).
 
 Standard scaling uses running mean and variance (river ``stats.Var``) over
 every record this state has applied, in arrival order. The state is per Kafka
@@ -16,14 +18,17 @@ numbers, and replicas never share mutable statistics.
 from __future__ import annotations
 
 import bisect
+import copy
 import math
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from river import stats
 
 from driftloop.platform.spec import FeatureSpec
+from driftloop_feature.domain.entities import EntityHistory, EntityTable
 from driftloop_feature.domain.model import (
     CannotCompute,
     FieldValue,
@@ -49,13 +54,14 @@ _AGGS = {
 }
 
 
-@dataclass
-class EntityHistory:
-    """One entity's recent events, sorted by (event time, arrival)."""
+@dataclass(frozen=True)
+class ViewSummary:
+    """A view's running values but its entities."""
 
-    #: (event time s, arrival seq, values of the view's rolling fields)
-    events: list[tuple[float, int, tuple[float, ...]]] = field(default_factory=list)
-    max_time: float = -math.inf
+    scalers: dict[str, stats.Var]
+    seq: int
+    late: int
+    watermark: float
 
 
 @dataclass
@@ -64,9 +70,27 @@ class ViewState:
 
     view: CompiledView
     scalers: dict[str, stats.Var] = field(default_factory=dict)
-    entities: dict[str, EntityHistory] = field(default_factory=dict)
+    entities: EntityTable = field(default_factory=EntityTable)
     seq: int = 0
     late: int = 0
+
+    def summary(self) -> ViewSummary:
+        """A copy of everything but the entities (small: saved whole every time)."""
+        return ViewSummary(
+            copy.deepcopy(self.scalers), self.seq, self.late, self.entities.watermark
+        )
+
+    @classmethod
+    def restore(
+        cls,
+        view: CompiledView,
+        summary: ViewSummary,
+        histories: Iterable[tuple[str, EntityHistory]],
+    ) -> ViewState:
+        """The state a summary and the saved histories (least recently updated
+        first) describe."""
+        table = EntityTable.restore(summary.watermark, histories)
+        return cls(view, summary.scalers, table, summary.seq, summary.late)
 
     def apply(self, record: Record) -> Vector | Rejection:
         """Fold the record in and return its vector, or why it cannot be computed
@@ -89,7 +113,8 @@ class ViewState:
     def _apply(self, record: Record) -> Vector:
         view = self.view
         t = record.event_time
-        history = self.entities.get(record.entity_id) or EntityHistory()
+        ttl = view.spec.entity_ttl_s
+        history = self.entities.live(record.entity_id, t, ttl) or EntityHistory()
         low = history.max_time - view.spec.allowed_lateness_s
         if t < low:
             raise CannotCompute(
@@ -146,9 +171,10 @@ class ViewState:
             raise
         history.events.insert(pos, event)
         history.max_time = max(history.max_time, t)
-        self.entities[record.entity_id] = history
+        history.updated = self.seq
         self.seq += 1
         self._prune(history)
+        self.entities.put(record.entity_id, history, ttl, view.max_entities)
         return Vector(
             event_id=vector_id(record.record_id, view.name, view.version),
             record_id=record.record_id,

@@ -52,6 +52,9 @@ class CompiledView:
     rolling_fields: tuple[str, ...]
     max_window_events: int
     max_window_seconds: float
+    #: Most entities whose state one partition keeps for this view (0: no
+    #: bound). A service setting, not part of the definition or fingerprint.
+    max_entities: int = 0
 
     @property
     def name(self) -> str:
@@ -103,7 +106,7 @@ def view_width(view: FeatureViewSpec, stream: StreamSpec) -> int:
     return len(value_names(view, stream))
 
 
-def compile_view(view: FeatureViewSpec, stream: StreamSpec) -> CompiledView:
+def compile_view(view: FeatureViewSpec, stream: StreamSpec, max_entities: int = 0) -> CompiledView:
     """Check a view against its stream and precompute what computing needs."""
     names = value_names(view, stream)
     if len(set(names)) != len(names):
@@ -117,15 +120,16 @@ def compile_view(view: FeatureViewSpec, stream: StreamSpec) -> CompiledView:
         rolling_fields=tuple(dict.fromkeys(f.field or "" for f in rolling)),
         max_window_events=max((f.window_events or 0 for f in rolling), default=0),
         max_window_seconds=max((f.window_seconds or 0.0 for f in rolling), default=0.0),
+        max_entities=max_entities,
     )
 
 
-def compile_spec(spec: Spec) -> list[CompiledView]:
-    """Every view of a spec, compiled."""
+def compile_spec(spec: Spec, max_entities: int = 0) -> list[CompiledView]:
+    """Every view of a spec, compiled (``max_entities``: see :class:`CompiledView`)."""
     out = []
     for view in spec.feature_views:
         stream = spec.stream(view.stream)
         if stream is None:
             raise ViewDefinitionError(f"view {view.name!r}: unknown stream {view.stream!r}")
-        out.append(compile_view(view, stream))
+        out.append(compile_view(view, stream, max_entities))
     return out

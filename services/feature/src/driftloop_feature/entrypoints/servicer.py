@@ -6,7 +6,7 @@ import grpc
 
 from driftloop.feature.v1 import feature_service_pb2 as pb
 from driftloop.feature.v1 import feature_service_pb2_grpc as pb_grpc
-from driftloop_feature.entrypoints import converters
+from driftloop_feature.codec import converters
 from driftloop_feature.service.lookup import OnlineFeatures
 
 

@@ -8,7 +8,7 @@ from driftloop.ingestion.v1.events_pb2 import RecordValidated
 from driftloop.platform import topics
 from driftloop.platform.bus import EventBus, subscribe
 from driftloop.platform.envelope import EventContext
-from driftloop_feature.entrypoints import converters
+from driftloop_feature.codec import converters
 from driftloop_feature.service.processor import FeatureProcessor
 
 

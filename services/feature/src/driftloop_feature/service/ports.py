@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from driftloop_feature.domain.model import Record, Rejection, Vector
-from driftloop_feature.domain.partition import PartitionState
+from driftloop_feature.domain.partition import PartitionSnapshot, PartitionState
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,14 @@ class OnlineStore(Protocol):
 
 
 class CheckpointStore(Protocol):
-    """Partition states saved together with the offset they reflect."""
+    """Partition states saved together with the offset they reflect. Both
+    calls do their I/O off the event loop, in the order they were made."""
 
-    def load(self, partition: int) -> PartitionState | None: ...
+    async def load(self, partition: int) -> PartitionState | None:
+        """The state every save so far adds up to; None when none was saved."""
 
-    def save(self, states: Sequence[PartitionState]) -> None: ...
+    async def save(self, snapshots: Sequence[PartitionSnapshot]) -> None:
+        """Apply the snapshots (all or none of them)."""
 
 
 class Replayer(Protocol):

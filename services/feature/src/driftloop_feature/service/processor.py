@@ -2,7 +2,9 @@
 publishes outcomes, feeds the online store, and checkpoints.
 
 Restarts: state is checkpointed (with the offset it reflects) every
-``checkpoint_interval_s`` and at stop, and the gap between a checkpoint and
+``checkpoint_interval_s`` and at stop — incrementally: a snapshot of the
+entities changed since the last checkpoint is taken on the event loop and
+written by the store off it — and the gap between a checkpoint and
 the consumer's committed position is rebuilt by replaying that stretch of the
 partition without publishing. Outcomes are published (and acknowledged) before
 the consumer commits, so a crash at any point ends with every vector published
@@ -18,6 +20,7 @@ again (which is also what a reset log under a running process looks like).
 from __future__ import annotations
 
 import time
+from collections import Counter as CounterOf
 from collections.abc import Callable
 
 import structlog
@@ -42,6 +45,13 @@ REJECTED = Counter(
     "driftloop_feature_rejected_total", "Records a view could not compute", ["view", "reason"]
 )
 REPLAYED = Counter("driftloop_feature_replayed_total", "Records re-applied to rebuild state")
+EVICTED = Counter(
+    "driftloop_feature_entities_evicted_total",
+    "Entity states forgotten: reason ttl (entity_ttl_s) or max_entities",
+    ["view", "reason"],
+)
+#: Evictions are logged as one summary line at most this often.
+EVICTION_LOG_INTERVAL_S = 60.0
 
 
 class FeatureProcessor:
@@ -72,6 +82,8 @@ class FeatureProcessor:
         self._dirty: set[int] = set()
         self._verified: set[int] = set()
         self._last_checkpoint = clock()
+        self._evicted: CounterOf[tuple[str, str]] = CounterOf()
+        self._evictions_logged = clock()
         #: The id of the log records are read from (set once it is known).
         self.log_id = ""
 
@@ -120,32 +132,45 @@ class FeatureProcessor:
         if self._online:
             entries, self._online = list(self._online.values()), {}
             await self._store.put_many(entries)
+        self._count_evictions(batch)
         if self._clock() - self._last_checkpoint >= self._interval:
-            self.checkpoint()
+            await self.checkpoint()
 
     async def on_revoked(self, partitions: set[int]) -> None:
         """A rebalance took ``partitions`` away: save and forget their state,
         and stop serving their entities from a store of this replica's own
         (whoever owns them next rebuilds from the checkpoint and the log)."""
-        self.checkpoint()
+        await self.checkpoint()
         for partition in partitions:
             self._states.pop(partition, None)
         await self._store.drop_partitions(partitions)
         log.info("feature.partitions_revoked", partitions=sorted(partitions))
 
-    def checkpoint(self) -> None:
-        """Save the state of every partition changed since the last checkpoint."""
+    async def checkpoint(self) -> None:
+        """Save what changed in every partition since the last checkpoint."""
         states = [self._states[p] for p in sorted(self._dirty) if p in self._states]
-        if states:
-            self._checkpoints.save(states)
-            log.debug("feature.checkpointed", partitions=[s.partition for s in states])
         self._dirty.clear()
         self._last_checkpoint = self._clock()
+        if not states:
+            return
+        snapshots = [s.snapshot() for s in states]
+        try:
+            await self._checkpoints.save(snapshots)
+        except BaseException:
+            for s in states:  # the next checkpoint saves them whole
+                s.snapshot_lost()
+                self._dirty.add(s.partition)
+            raise
+        log.debug(
+            "feature.checkpointed",
+            partitions=[s.partition for s in snapshots],
+            entities=sum(len(v.entities) for s in snapshots for v in s.views.values()),
+        )
 
     async def _state_for(self, partition: int, offset: int) -> PartitionState:
         state = self._states.get(partition)
         if state is None:
-            saved = self._checkpoints.load(partition)
+            saved = await self._checkpoints.load(partition)
             if saved is not None and await self._foreign(saved):
                 saved = None
             state = saved or PartitionState.empty(partition, self.views, self.log_id)
@@ -203,6 +228,23 @@ class FeatureProcessor:
         log.info(
             "feature.caught_up", partition=state.partition, start=start, end=end, records=count
         )
+
+    def _count_evictions(self, partitions: set[int]) -> None:
+        for partition in partitions:
+            state = self._states.get(partition)
+            for name, view in state.views.items() if state else ():
+                for reason, n in view.entities.take_evictions().items():
+                    EVICTED.labels(name, reason).inc(n)
+                    self._evicted[name, reason] += n
+        now = self._clock()
+        if self._evicted and now - self._evictions_logged >= EVICTION_LOG_INTERVAL_S:
+            log.info(
+                "feature.entities_evicted",
+                evicted={f"{v}/{r}": n for (v, r), n in sorted(self._evicted.items())},
+                since_s=round(now - self._evictions_logged, 1),
+            )
+            self._evicted.clear()
+            self._evictions_logged = now
 
     def _remember(self, vector: Vector, partition: int) -> None:
         entry = OnlineEntry(vector, self._clock(), partition)

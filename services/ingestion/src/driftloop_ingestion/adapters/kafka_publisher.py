@@ -19,8 +19,8 @@ from driftloop.platform import topics
 from driftloop.platform.batches import BatchPublisher
 from driftloop.platform.envelope import CONTENT_TYPE, SPEC_VERSION
 from driftloop.platform.settings import KafkaSettings
-from driftloop_ingestion.entrypoints import converters
-from driftloop_ingestion.entrypoints.wire import FieldsEncoder
+from driftloop_ingestion.codec import converters
+from driftloop_ingestion.codec.wire import FieldsEncoder
 from driftloop_ingestion.service.ports import Outgoing
 
 

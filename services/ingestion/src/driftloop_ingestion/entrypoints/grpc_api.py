@@ -9,8 +9,8 @@ import grpc
 from driftloop.ingestion.v1 import ingestion_service_pb2 as api
 from driftloop.ingestion.v1.ingestion_service_pb2_grpc import IngestionServiceServicer
 from driftloop.platform.errors import InvalidArgument, ResourceExhausted
+from driftloop_ingestion.codec import converters
 from driftloop_ingestion.domain.records import GrpcOrigin
-from driftloop_ingestion.entrypoints import converters
 from driftloop_ingestion.service.catalog import StreamCatalog
 from driftloop_ingestion.service.intake import RecordIntake, Submission
 from driftloop_ingestion.service.labels import LabelIntake

@@ -23,8 +23,8 @@ from driftloop.platform.bus import (
     EventBus,
     safe_parse,  # tolerant of non-UTF-8 headers
 )
+from driftloop_ingestion.codec.converters import decode_json, submission_from_input
 from driftloop_ingestion.domain.records import KafkaOrigin, Reason, Rejected
-from driftloop_ingestion.entrypoints.converters import decode_json, submission_from_input
 from driftloop_ingestion.service.intake import RecordIntake, Submission
 from driftloop_ingestion.service.labels import LabelIntake, LabelSubmission
 from driftloop_ingestion.settings import IngestionSettings

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -52,6 +52,43 @@ class Submission:
     record_id: str = ""  # the caller's id when given outside the record
     origin: Origin | None = None
     headers: dict[str, bytes] = field(default_factory=dict)
+
+
+class Received(Protocol):
+    """What a dead letter keeps of a rejected submission (record or label)."""
+
+    original: bytes
+    stream: str
+    origin: Origin | None
+    headers: dict[str, bytes]
+
+
+def dead_letter(
+    sub: Received, exc: Rejected, *, caused_by: str = "", is_label: bool = False
+) -> DeadLetter:
+    """The dead letter of a rejected record or label, logged; the one place
+    both intakes build it."""
+    dead = DeadLetter(
+        event_id=dead_letter_id(sub.origin),
+        stream=sub.stream,
+        original=sub.original,
+        reason=exc.reason,
+        field=exc.field,
+        message=exc.message,
+        origin=sub.origin,
+        headers=sub.headers,
+        is_label=is_label,
+        caused_by=caused_by,
+    )
+    log.info(
+        "label.rejected" if is_label else "record.rejected",
+        event_id=dead.event_id,
+        stream=sub.stream,
+        reason=exc.reason.label,
+        field=exc.field,
+        message=exc.message,
+    )
+    return dead
 
 
 class Status(Enum):
@@ -117,7 +154,7 @@ class RecordIntake:
                     )
                 rec = validator.validate(sub.payload, sub.record_id)
             except Rejected as exc:
-                dead = self._dead_letter(sub, exc)
+                dead = dead_letter(sub, exc, caused_by=sub.record_id)
                 out.append(dead)
                 results.append(Result(dead.event_id, Status.REJECTED, exc))
                 known = sub.stream if validator is not None else UNKNOWN
@@ -159,28 +196,6 @@ class RecordIntake:
             publish_ms=round((time.perf_counter() - validated_at) * 1000, 2),
         )
         return results
-
-    def _dead_letter(self, sub: Submission, exc: Rejected) -> DeadLetter:
-        dead = DeadLetter(
-            event_id=dead_letter_id(sub.origin),
-            stream=sub.stream,
-            original=sub.original,
-            reason=exc.reason,
-            field=exc.field,
-            message=exc.message,
-            origin=sub.origin,
-            headers=sub.headers,
-            caused_by=sub.record_id,
-        )
-        log.info(
-            "record.rejected",
-            event_id=dead.event_id,
-            stream=sub.stream,
-            reason=exc.reason.label,
-            field=exc.field,
-            message=exc.message,
-        )
-        return dead
 
     async def _watch(self, outcomes: dict[str, list[int]], now: float) -> None:
         alerts = [a for s, o in outcomes.items() if (a := self.watch.observe(s, o, now))]

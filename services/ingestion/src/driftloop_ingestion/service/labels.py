@@ -17,17 +17,15 @@ from driftloop.platform.errors import Unavailable
 from driftloop_ingestion.domain.labels import check_label
 from driftloop_ingestion.domain.recent import RecentIds
 from driftloop_ingestion.domain.records import (
-    DeadLetter,
     Origin,
     Reason,
     Rejected,
     ValidLabel,
-    dead_letter_id,
 )
 from driftloop_ingestion.domain.timestamps import parse_timestamp
 from driftloop_ingestion.service import metrics
 from driftloop_ingestion.service.catalog import StreamCatalog
-from driftloop_ingestion.service.intake import UNKNOWN, Result, Status
+from driftloop_ingestion.service.intake import UNKNOWN, Result, Status, dead_letter
 from driftloop_ingestion.service.ports import Outgoing, Publisher
 
 log = structlog.get_logger(__name__)
@@ -112,24 +110,7 @@ class LabelIntake:
             try:
                 label = self._check(sub, now)
             except Rejected as exc:
-                dead = DeadLetter(
-                    event_id=dead_letter_id(sub.origin),
-                    stream=sub.stream,
-                    original=sub.original,
-                    reason=exc.reason,
-                    field=exc.field,
-                    message=exc.message,
-                    origin=sub.origin,
-                    headers=sub.headers,
-                    is_label=True,
-                )
-                log.info(
-                    "label.rejected",
-                    event_id=dead.event_id,
-                    reason=exc.reason.label,
-                    field=exc.field,
-                    message=exc.message,
-                )
+                dead = dead_letter(sub, exc, is_label=True)
                 out.append(dead)
                 results.append(Result(dead.event_id, Status.REJECTED, exc))
                 known = sub.stream if self.catalog.validator(sub.stream) else UNKNOWN

@@ -1,1 +1,2 @@
-"""Adapters: the SQLite state store and the Prometheus metrics."""
+"""Adapters: the SQLite state store, the Prometheus metrics, the event
+publisher and the registry client."""

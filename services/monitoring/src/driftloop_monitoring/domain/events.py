@@ -3,7 +3,8 @@ protobuf events at the edge."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import StrEnum
 
 from driftloop_monitoring.domain.canary import Evidence
 from driftloop_monitoring.domain.windowed import FeatureResult
@@ -28,11 +29,20 @@ class DriftFound:
     baseline: float = 0.0  # streaming: the mean before the change
 
 
+class RolloutKind(StrEnum):
+    """What happened to a rollout; each kind is one event type on the wire."""
+
+    STARTED = "started"
+    STEPPED = "stepped"
+    DECIDED = "decided"
+    COMPLETED = "completed"
+
+
 @dataclass(frozen=True)
 class RolloutChanged:
-    """started, stepped, decided or completed."""
+    """A rollout started, stepped, was decided or completed."""
 
-    kind: str
+    kind: RolloutKind
     rollout_id: str
     model: str
     champion: int
@@ -46,4 +56,5 @@ class RolloutChanged:
     caused_by: str = ""
     correlation_id: str = ""
     event_id: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    # completed: the champion once the registry applied the verdict (None: ``champion``)
+    champion_now: int | None = None

@@ -1,2 +1,2 @@
-"""Thin adapters: Kafka subscribers, the event publisher, the gRPC servicer and
-the one converters module between protobuf and the domain."""
+"""Inbound edge: Kafka subscribers and the gRPC servicer (protobuf mapping is in
+codec/, the publisher and registry client in adapters/)."""

@@ -7,7 +7,7 @@ from typing import Any
 from driftloop.monitoring.v1 import monitoring_service_pb2 as pb
 from driftloop.monitoring.v1 import monitoring_service_pb2_grpc as pb_grpc
 from driftloop.platform.errors import InvalidArgument, NotFound
-from driftloop_monitoring.entrypoints import converters
+from driftloop_monitoring.codec import converters
 from driftloop_monitoring.service.monitor import Monitor
 
 

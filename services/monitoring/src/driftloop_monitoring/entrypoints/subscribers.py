@@ -3,8 +3,8 @@ Bad input is rejected to the dead-letter topic with the field named."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol, TypeVar
 
 import structlog
 from faststream.kafka import KafkaBroker
@@ -17,8 +17,8 @@ from driftloop.platform.bus import EventBus, Reject, subscribe
 from driftloop.platform.envelope import EventContext
 from driftloop.registry.v1.events_pb2 import AliasChanged, ModelVersionRegistered
 from driftloop.serving.v1.events_pb2 import PredictionMade
-from driftloop_monitoring.entrypoints import converters
-from driftloop_monitoring.entrypoints.publisher import Publisher
+from driftloop_monitoring.codec import converters
+from driftloop_monitoring.domain.events import DriftFound, RolloutChanged
 from driftloop_monitoring.service.monitor import Monitor
 
 log = structlog.get_logger(__name__)
@@ -28,6 +28,14 @@ REGISTERED = ModelVersionRegistered.DESCRIPTOR.full_name
 ALIAS = AliasChanged.DESCRIPTOR.full_name
 
 
+class Facts(Protocol):
+    """Where the monitor's decisions go (adapters/publisher.py in the service)."""
+
+    async def publish(
+        self, facts: Iterable[DriftFound | RolloutChanged], ctx: EventContext | None = None
+    ) -> None: ...
+
+
 def _parse(fn: Callable[[E], T], event: E) -> T:
     try:
         return fn(event)
@@ -35,9 +43,7 @@ def _parse(fn: Callable[[E], T], event: E) -> T:
         raise Reject(str(exc)) from None
 
 
-def register(
-    broker: KafkaBroker, bus: EventBus, monitor: Monitor, out: Publisher, group: str
-) -> None:
+def register(broker: KafkaBroker, bus: EventBus, monitor: Monitor, out: Facts, group: str) -> None:
     """Subscribe the monitor to its five inputs, each in its own consumer group."""
 
     async def flush() -> None:

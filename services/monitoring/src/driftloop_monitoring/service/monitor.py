@@ -14,7 +14,7 @@ import structlog
 
 from driftloop_monitoring.domain.canary import ROLLBACK, Rollout
 from driftloop_monitoring.domain.debounce import Debouncer
-from driftloop_monitoring.domain.events import DriftFound, RolloutChanged
+from driftloop_monitoring.domain.events import DriftFound, RolloutChanged, RolloutKind
 from driftloop_monitoring.domain.join import LabelJoin
 from driftloop_monitoring.domain.model import (
     CANDIDATE,
@@ -142,7 +142,7 @@ class Monitor:
             correlation_id=correlation_id,
             now=self.clock(),
         )
-        if any(f.kind == "completed" and f.verdict == ROLLBACK for f in facts):
+        if any(f.kind == RolloutKind.COMPLETED and f.verdict == ROLLBACK for f in facts):
             # The champion stays, measured worse than its candidate: detect afresh.
             self.runtime(model).watch.rearm()
         return list(facts)
@@ -287,7 +287,7 @@ class Monitor:
         self.store.flush()
 
     def report_rollout(self, change: RolloutChanged) -> None:
-        if change.kind == "decided":
+        if change.kind == RolloutKind.DECIDED:
             self.metrics.verdict(change.model, change.verdict)
         r = self.rollouts.active.get(change.model)
         if r is None:

@@ -9,7 +9,7 @@ import structlog
 
 from driftloop_monitoring.domain import canary
 from driftloop_monitoring.domain.canary import Rollout
-from driftloop_monitoring.domain.events import RolloutChanged
+from driftloop_monitoring.domain.events import RolloutChanged, RolloutKind
 from driftloop_monitoring.domain.model import CANDIDATE, CHAMPION, Joined, ModelState, Prediction
 from driftloop_monitoring.domain.paired import CANDIDATE_SIDE, CHAMPION_SIDE
 from driftloop_monitoring.domain.quality import sample_score
@@ -20,7 +20,7 @@ log = structlog.get_logger(__name__)
 _NS = uuid.UUID("0b7d3c2e-4a51-4f7e-8c55-2d6c1f0a9e31")
 
 
-def _changed(kind: str, r: Rollout, policy: canary.Policy, **kw: object) -> RolloutChanged:
+def _changed(kind: RolloutKind, r: Rollout, policy: canary.Policy, **kw: object) -> RolloutChanged:
     return RolloutChanged(
         kind=kind,
         rollout_id=r.rollout_id,
@@ -69,12 +69,12 @@ class Rollouts:
                 self.store.save_rollout(r)
                 out.append(
                     _changed(
-                        "completed",
+                        RolloutKind.COMPLETED,
                         r,
                         policy,
                         verdict=verdict,
                         caused_by=event_id,
-                        extra={"champion": str(state.champion)},
+                        champion_now=state.champion,
                     )
                 )
         if alias == CANDIDATE and version and state.champion and version != state.champion:
@@ -92,7 +92,7 @@ class Rollouts:
             self.active[state.name] = r
             self.store.save_rollout(r)
             log.info("rollout.started", model=state.name, candidate=version, share=r.share(policy))
-            started = _changed("started", r, policy, caused_by=event_id)
+            started = _changed(RolloutKind.STARTED, r, policy, caused_by=event_id)
             r.started_event_id = started.event_id
             self.store.save_rollout(r)
             out.append(started)
@@ -153,7 +153,7 @@ class Rollouts:
         if action == canary.STEP:
             return [
                 _changed(
-                    "stepped",
+                    RolloutKind.STEPPED,
                     r,
                     policy,
                     reason=v.reason,
@@ -162,7 +162,7 @@ class Rollouts:
                 )
             ]
         decided = _changed(
-            "decided",
+            RolloutKind.DECIDED,
             r,
             policy,
             verdict=action,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from driftloop.platform.bus import EventBus
-from driftloop_registry.entrypoints.converters import event_to_proto
+from driftloop_registry.codec.converters import event_to_proto
 from driftloop_registry.service.ports import PendingEvent
 
 

@@ -11,8 +11,8 @@ import grpc
 from driftloop.platform.errors import InvalidArgument
 from driftloop.registry.v1 import model_pb2, registry_service_pb2_grpc
 from driftloop.registry.v1 import registry_service_pb2 as pb
+from driftloop_registry.codec import converters as conv
 from driftloop_registry.domain.artifact import ArtifactCorrupted
-from driftloop_registry.entrypoints import converters as conv
 from driftloop_registry.service.registry import Registry
 
 

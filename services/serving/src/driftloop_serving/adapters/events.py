@@ -7,12 +7,10 @@ import asyncio
 import structlog
 from google.protobuf.message import Message
 
-from driftloop.common.v1 import common_pb2
 from driftloop.platform.bus import EventBus
-from driftloop.serving.v1 import events_pb2
+from driftloop_serving.codec import converters
 from driftloop_serving.domain.models import VersionInfo
 from driftloop_serving.domain.routing import Role
-from driftloop_serving.entrypoints import converters
 
 log = structlog.get_logger(__name__)
 
@@ -34,32 +32,12 @@ class BusEvents:
 
     async def loaded(self, info: VersionInfo, role: Role, load_ms: float) -> None:
         await self._publish(
-            events_pb2.ModelLoaded(
-                meta=self.bus.meta(),
-                model=common_pb2.ModelRef(name=info.model, version=info.version),
-                role=converters.ROLE_PB[role],
-                load_ms=load_ms,
-            ),
-            info.model,
+            converters.model_loaded(self.bus.meta(), info, role, load_ms), info.model
         )
 
     async def failed(self, info: VersionInfo, reason: str) -> None:
-        await self._publish(
-            events_pb2.ModelLoadFailed(
-                meta=self.bus.meta(),
-                model=common_pb2.ModelRef(name=info.model, version=info.version),
-                reason=reason,
-            ),
-            info.model,
-        )
+        await self._publish(converters.model_load_failed(self.bus.meta(), info, reason), info.model)
 
     async def registry_fault(self, info: VersionInfo, alias: str, reason: str) -> None:
-        await self._publish(
-            events_pb2.RegistryAnswerLacksModel(
-                meta=self.bus.meta(),
-                model=common_pb2.ModelRef(name=info.model, version=info.version),
-                alias=alias,
-                reason=reason,
-            ),
-            info.model,
-        )
+        event = converters.registry_answer_lacks_model(self.bus.meta(), info, alias, reason)
+        await self._publish(event, info.model)

@@ -21,8 +21,8 @@ from driftloop.platform.batches import BatchPublisher
 from driftloop.platform.envelope import CONTENT_TYPE, SPEC_VERSION
 from driftloop.platform.settings import KafkaSettings
 from driftloop.serving.v1 import events_pb2
+from driftloop_serving.codec import converters
 from driftloop_serving.domain.predictions import Scored
-from driftloop_serving.entrypoints import converters
 
 log = structlog.get_logger(__name__)
 

@@ -4,35 +4,17 @@ from __future__ import annotations
 
 import grpc
 
-from driftloop.common.v1 import common_pb2
 from driftloop.platform.errors import NotFound, Unavailable
-from driftloop.registry.v1 import model_pb2, registry_service_pb2, registry_service_pb2_grpc
+from driftloop.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
+from driftloop_serving.codec.converters import version_info
 from driftloop_serving.domain.models import VersionInfo
 from driftloop_serving.service.lifecycle import Artifact
-
-_TASK = {
-    common_pb2.TASK_KIND_CLASSIFICATION: "classification",
-    common_pb2.TASK_KIND_REGRESSION: "regression",
-}
 
 _RETRYABLE = (
     grpc.StatusCode.UNAVAILABLE,
     grpc.StatusCode.DEADLINE_EXCEEDED,
     grpc.StatusCode.RESOURCE_EXHAUSTED,
 )
-
-
-def version_info(v: model_pb2.ModelVersion) -> VersionInfo:
-    """The serving view of a registry ``ModelVersion``."""
-    return VersionInfo(
-        model=v.model,
-        version=v.version,
-        sha256=v.artifact_sha256,
-        size=v.artifact_size,
-        feature_view=v.feature_view,
-        feature_view_version=v.feature_view_version,
-        task=_TASK.get(v.task, ""),
-    )
 
 
 def _error(exc: grpc.aio.AioRpcError, what: str) -> Exception:

@@ -1,1 +1,1 @@
-"""Adapters at the edge: Kafka subscribers, gRPC servicers, converters."""
+"""Inbound edge: Kafka subscribers and gRPC servicers (protobuf mapping is in codec/)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from driftloop.serving.v1 import admin_service_pb2 as pb
 from driftloop.serving.v1 import admin_service_pb2_grpc as pb_grpc
-from driftloop_serving.entrypoints import converters
+from driftloop_serving.codec import converters
 from driftloop_serving.service.admin import Admin
 
 

@@ -10,7 +10,7 @@ import structlog
 
 from driftloop.platform.errors import DriftloopError
 from driftloop.platform.grpc_server import status_of
-from driftloop_serving.entrypoints import converters
+from driftloop_serving.codec import converters
 from driftloop_serving.service.inference import Predictor
 from inference import grpc_predict_v2_pb2 as pb
 from inference import grpc_predict_v2_pb2_grpc as pb_grpc

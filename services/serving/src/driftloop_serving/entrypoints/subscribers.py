@@ -14,8 +14,7 @@ from driftloop.platform.bus import Handler, Reject
 from driftloop.platform.envelope import EventContext
 from driftloop.platform.errors import InvalidArgument
 from driftloop.registry.v1.events_pb2 import AliasChanged
-from driftloop_serving.adapters.registry import version_info
-from driftloop_serving.entrypoints import converters
+from driftloop_serving.codec import converters
 from driftloop_serving.service.lifecycle import Lifecycle
 from driftloop_serving.service.rollouts import Rollouts
 from driftloop_serving.service.stream import FeatureVector, StreamScorer
@@ -36,7 +35,11 @@ class Subscribers:
         }
 
     async def on_alias_changed(self, event: AliasChanged, ctx: EventContext) -> None:
-        info = version_info(event.model_version) if event.HasField("model_version") else None
+        info = (
+            converters.version_info(event.model_version)
+            if event.HasField("model_version")
+            else None
+        )
         await self.lifecycle.alias_changed(
             event.model, event.alias, event.version, info, event.sequence
         )

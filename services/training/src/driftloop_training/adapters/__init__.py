@@ -1,1 +1,2 @@
-"""Outbound adapters: the SQLite store, the registry client, the trainers and their worker."""
+"""Outbound adapters: the SQLite store, the registry client, the event
+publisher, the trainers and their worker."""

@@ -10,7 +10,7 @@ from driftloop.platform.errors import Conflict, NotFound, Unavailable
 from driftloop.platform.grpc_client import channel
 from driftloop.registry.v1 import registry_service_pb2 as pb
 from driftloop.registry.v1 import registry_service_pb2_grpc
-from driftloop_training.entrypoints.converters import TASKS, profile_to_proto
+from driftloop_training.codec import converters
 from driftloop_training.service.ports import Registration, VersionInfo
 
 
@@ -34,17 +34,14 @@ class GrpcRegistry:
             if exc.code() == grpc.StatusCode.NOT_FOUND:
                 return None
             raise _error(exc) from None
-        return VersionInfo(v.model, v.version, v.feature_view, v.feature_view_version)
+        return converters.version_from(v)
 
     async def versions(self, model: str) -> list[VersionInfo]:
         try:
             reply = await self._stub.ListModelVersions(pb.ListModelVersionsRequest(model=model))
         except grpc.aio.AioRpcError as exc:
             raise _error(exc) from None
-        return [
-            VersionInfo(v.model, v.version, v.feature_view, v.feature_view_version)
-            for v in reply.versions
-        ]
+        return [converters.version_from(v) for v in reply.versions]
 
     async def download(self, model: str, version: int) -> bytes:
         parts = []
@@ -59,21 +56,7 @@ class GrpcRegistry:
         return b"".join(parts)
 
     async def register(self, r: Registration) -> int:
-        metadata = pb.RegisterModelVersionMetadata(
-            model=r.model,
-            metrics=r.metrics,
-            tags={k: v for k, v in r.tags.items() if v},
-            run_id=r.run_id,
-            dataset_snapshot_id=r.snapshot_id,
-            parent_version=r.parent_version,
-            feature_view=r.feature_view,
-            feature_view_version=r.feature_view_version,
-            feature_width=r.feature_width,
-            reference_profile=profile_to_proto(r.profile),
-            task=TASKS[r.task],
-            description=r.description,
-            caused_by_event_id=r.caused_by_event_id,
-        )
+        metadata = converters.registration_to_proto(r)
 
         async def parts() -> AsyncIterator[pb.RegisterModelVersionRequest]:
             yield pb.RegisterModelVersionRequest(metadata=metadata)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from driftloop.platform.errors import InvalidArgument
 from driftloop.training.v1 import run_pb2, training_service_pb2, training_service_pb2_grpc
+from driftloop_training.codec.converters import run_to_proto, window_from_proto
 from driftloop_training.domain.runs import Trigger
-from driftloop_training.entrypoints.converters import run_to_proto, window_from_proto
 from driftloop_training.service.runs import Runs
 
 

@@ -16,7 +16,7 @@ from driftloop.platform.bus import EventBus, Handler, Reject, subscribe
 from driftloop.platform.envelope import EventContext
 from driftloop.platform.errors import InvalidArgument, NotFound
 from driftloop.registry.v1.events_pb2 import AliasChanged
-from driftloop_training.entrypoints.converters import dt, label_value
+from driftloop_training.codec.converters import dt, label_value
 from driftloop_training.service.dataset import Dataset
 from driftloop_training.service.triggers import Triggers
 

@@ -21,7 +21,7 @@ from driftloop_training.domain.evaluation import (
     classification_metrics,
     regression_metrics,
 )
-from driftloop_training.domain.runs import Run, RunFailed, RunState, Trigger, Window
+from driftloop_training.domain.runs import Run, RunFailed, RunState, Snapshot, Trigger, Window
 from driftloop_training.service.ports import (
     Registration,
     Registry,
@@ -256,6 +256,25 @@ class Runs:
         model = self.model(run.model)
         view = self.spec.view(model.feature_view)
         assert view is not None  # the spec validated its references
+        frame, snapshot = await self._start(run, model, view)
+        if run.trigger is Trigger.DRIFT and model.training.reuse_earlier:
+            if await self._reuse(run, model, view, frame):
+                return
+        artifact = await self._train(run, model, frame)
+        champion, champion_metrics = await self._measure_champion(run, model, view, frame)
+        completion_id = uuid.uuid4().hex
+        run.version = await self._register(
+            run, model, view, frame, snapshot, artifact, champion, completion_id
+        )
+        await decide_alias(
+            self.registry, run, model, champion is not None, champion_metrics, completion_id
+        )
+        await self._complete(run, completion_id)
+
+    async def _start(
+        self, run: Run, model: ModelSpec, view: FeatureViewSpec
+    ) -> tuple[Frame, Snapshot]:
+        """Take the run's snapshot and say the run is running."""
         frame, snapshot = await take_snapshot(
             self.store,
             run,
@@ -269,12 +288,11 @@ class Runs:
         run.state, run.snapshot, run.started_at = RunState.RUNNING, snapshot, self.clock()
         self.store.save_run(run)
         await self.events.started(run)
+        return frame, snapshot
 
-        if run.trigger is Trigger.DRIFT and model.training.reuse_earlier:
-            if await self._reuse(run, model, view, frame):
-                return
+    async def _train(self, run: Run, model: ModelSpec, frame: Frame) -> bytes:
+        """Train in the worker process and measure on the holdout; the artifact."""
         X_train, y_train = frame.train
-        X_hold, y_hold = frame.holdout
         if model.task == "classification" and len(np.unique(y_train)) < 2:
             raise RunFailed("not_enough_data", "the training rows have a single class")
         result = await self.trainer.train(
@@ -293,27 +311,44 @@ class Runs:
             )
         )
         run.library_versions = result.library_versions
-        run.metrics = await self._evaluate(result.artifact, X_hold, y_hold, model.task)
+        run.metrics = await self._evaluate(result.artifact, *frame.holdout, model.task)
+        return result.artifact
 
+    async def _measure_champion(
+        self, run: Run, model: ModelSpec, view: FeatureViewSpec, frame: Frame
+    ) -> tuple[VersionInfo | None, dict[str, float] | None]:
+        """The champion and its metrics on the same holdout (None: no
+        champion, or one that cannot be compared)."""
         champion = await registry_call(self.registry.aliased(model.name, "champion"))
-        champion_metrics: dict[str, float] | None = None
-        if champion is not None:
-            run.champion_version = champion.version
-            champion_metrics = await self._champion_metrics(
-                champion, view.name, view.version, X_hold, y_hold, model.task
-            )
-            run.champion_metrics = champion_metrics or {}
-
-        predictions, _ = await asyncio.to_thread(
-            self.scorer.predict, result.artifact, X_train, model.task
+        if champion is None:
+            return None, None
+        run.champion_version = champion.version
+        champion_metrics = await self._champion_metrics(
+            champion, view.name, view.version, *frame.holdout, model.task
         )
+        run.champion_metrics = champion_metrics or {}
+        return champion, champion_metrics
+
+    async def _register(
+        self,
+        run: Run,
+        model: ModelSpec,
+        view: FeatureViewSpec,
+        frame: Frame,
+        snapshot: Snapshot,
+        artifact: bytes,
+        champion: VersionInfo | None,
+        completion_id: str,
+    ) -> int:
+        """Register the trained artifact with its reference profile; its version."""
+        X_train, _ = frame.train
+        predictions, _ = await asyncio.to_thread(self.scorer.predict, artifact, X_train, model.task)
         profile = training_profile(frame, predictions, view, model.task, self.settings.profile_bins)
-        completion_id = uuid.uuid4().hex
-        run.version = await registry_call(
+        return await registry_call(
             self.registry.register(
                 Registration(
                     model=model.name,
-                    artifact=result.artifact,
+                    artifact=artifact,
                     task=model.task,
                     run_id=run.run_id,
                     snapshot_id=snapshot.snapshot_id,
@@ -335,10 +370,6 @@ class Runs:
                 )
             )
         )
-        await decide_alias(
-            self.registry, run, model, champion is not None, champion_metrics, completion_id
-        )
-        await self._complete(run, completion_id)
 
     async def _complete(self, run: Run, completion_id: str) -> None:
         run.state, run.finished_at = RunState.COMPLETED, self.clock()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC
 
-from driftloop.common.v1.common_pb2 import Value
 from driftloop.feature.v1 import feature_service_pb2 as pb
 from driftloop.feature.v1.events_pb2 import FeatureVectorComputed
 from driftloop.ingestion.v1.events_pb2 import RecordDeadLettered, RecordValidated, RejectReason
 from driftloop.platform.envelope import new_meta
-from driftloop_feature.domain.model import FieldValue, Record, Rejection, RejectKind, Vector
+from driftloop.platform.values import to_python
+from driftloop_feature.domain.model import Record, Rejection, RejectKind, Vector
 from driftloop_feature.domain.views import CompiledView
 from driftloop_feature.service.ports import OnlineEntry
 
@@ -26,15 +25,6 @@ _REASON = {
 }
 
 
-def field_value(value: Value) -> FieldValue:
-    kind = value.WhichOneof("kind")
-    if kind is None or kind == "null_value":
-        return None
-    if kind == "timestamp_value":
-        return value.timestamp_value.ToDatetime(tzinfo=UTC)
-    return getattr(value, kind)
-
-
 def record_from_proto(event: RecordValidated) -> Record:
     """The domain record of a validated record (event time falls back to the
     ingestion time when a producer sent none)."""
@@ -44,7 +34,7 @@ def record_from_proto(event: RecordValidated) -> Record:
         stream=event.stream,
         entity_id=event.entity_id,
         event_time_ns=ts.ToNanoseconds(),
-        fields={name: field_value(v) for name, v in event.fields.items()},
+        fields={name: to_python(v) for name, v in event.fields.items()},
         original=event,
     )
 

@@ -10,8 +10,9 @@ from google.protobuf import timestamp_pb2
 from driftloop.common.v1 import common_pb2
 from driftloop.platform.datatypes import DATATYPES
 from driftloop.platform.errors import InvalidArgument
+from driftloop.registry.v1 import model_pb2
 from driftloop.serving.v1 import admin_service_pb2, events_pb2
-from driftloop_serving.domain.models import ServedModel
+from driftloop_serving.domain.models import ServedModel, VersionInfo
 from driftloop_serving.domain.predictions import Scored, columns
 from driftloop_serving.domain.routing import Mode, Role
 from driftloop_serving.domain.tensors import DTYPES, element_count
@@ -32,10 +33,27 @@ MODE_PB = {
     Mode.SHADOW: admin_service_pb2.TRAFFIC_MODE_SHADOW,
 }
 MODE_OF: dict[int, Mode] = {v: k for k, v in MODE_PB.items()}
+TASK_OF = {
+    common_pb2.TASK_KIND_CLASSIFICATION: "classification",
+    common_pb2.TASK_KIND_REGRESSION: "regression",
+}
 SOURCE_PB = {
     "grpc": events_pb2.PREDICTION_SOURCE_GRPC,
     "stream": events_pb2.PREDICTION_SOURCE_STREAM,
 }
+
+
+def version_info(v: model_pb2.ModelVersion) -> VersionInfo:
+    """The serving view of a registry ``ModelVersion``."""
+    return VersionInfo(
+        model=v.model,
+        version=v.version,
+        sha256=v.artifact_sha256,
+        size=v.artifact_size,
+        feature_view=v.feature_view,
+        feature_view_version=v.feature_view_version,
+        task=TASK_OF.get(v.task, ""),
+    )
 
 
 def infer_request(request: pb.ModelInferRequest) -> InferRequest:
@@ -213,4 +231,39 @@ def model_metadata(name: str, versions: list[int], loaded: object) -> pb.ModelMe
             )
             for s in runner.outputs
         ],
+    )
+
+
+# ---------------------------------------------------------------- lifecycle events
+
+
+def model_loaded(
+    meta: common_pb2.EventMeta, info: VersionInfo, role: Role, load_ms: float
+) -> events_pb2.ModelLoaded:
+    return events_pb2.ModelLoaded(
+        meta=meta,
+        model=common_pb2.ModelRef(name=info.model, version=info.version),
+        role=ROLE_PB[role],
+        load_ms=load_ms,
+    )
+
+
+def model_load_failed(
+    meta: common_pb2.EventMeta, info: VersionInfo, reason: str
+) -> events_pb2.ModelLoadFailed:
+    return events_pb2.ModelLoadFailed(
+        meta=meta,
+        model=common_pb2.ModelRef(name=info.model, version=info.version),
+        reason=reason,
+    )
+
+
+def registry_answer_lacks_model(
+    meta: common_pb2.EventMeta, info: VersionInfo, alias: str, reason: str
+) -> events_pb2.RegistryAnswerLacksModel:
+    return events_pb2.RegistryAnswerLacksModel(
+        meta=meta,
+        model=common_pb2.ModelRef(name=info.model, version=info.version),
+        alias=alias,
+        reason=reason,
     )

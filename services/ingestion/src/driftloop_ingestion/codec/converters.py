@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any, NamedTuple, cast
 
 import orjson
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import ValidationError
 
-from driftloop.common.v1.common_pb2 import EventMeta, Value
+from driftloop.common.v1.common_pb2 import EventMeta
 from driftloop.ingestion.v1 import events_pb2 as ev
 from driftloop.ingestion.v1 import ingestion_service_pb2 as api
 from driftloop.platform.errors import InvalidArgument
 from driftloop.platform.spec import FieldSpec, LabelSpec, StreamSpec
+from driftloop.platform.values import set_value, to_python
+from driftloop_ingestion.codec.wire import FieldsEncoder, RecordEncoder
 from driftloop_ingestion.domain.records import (
     BadRateAlert,
     DeadLetter,
@@ -26,39 +28,9 @@ from driftloop_ingestion.domain.records import (
     ValidLabel,
     ValidRecord,
 )
-from driftloop_ingestion.entrypoints.wire import FieldsEncoder, RecordEncoder
 from driftloop_ingestion.service.intake import Result, Status, Submission, new_id
 from driftloop_ingestion.service.labels import LabelSubmission
 from driftloop_ingestion.service.ports import Outgoing
-
-# ---------------------------------------------------------------- values
-
-
-def value_to_python(value: Value) -> Any:
-    """A common ``Value`` as a plain Python value (None for unset or null)."""
-    kind = value.WhichOneof("kind")
-    if kind is None or kind == "null_value":
-        return None
-    if kind == "timestamp_value":
-        return value.timestamp_value.ToDatetime(tzinfo=UTC)
-    return getattr(value, kind)
-
-
-def _set_value(target: Value, v: Any) -> None:
-    t = type(v)
-    if t is float:
-        target.number_value = v
-    elif t is str:
-        target.string_value = v
-    elif t is int:
-        target.int_value = v
-    elif t is bool:
-        target.bool_value = v
-    elif isinstance(v, datetime):
-        target.timestamp_value.FromDatetime(v)
-    else:
-        target.null_value = True
-
 
 # ---------------------------------------------------------------- inputs
 
@@ -94,7 +66,7 @@ def submission_from_input(
                 f"record of {len(original)} bytes exceeds the limit of {max_bytes}",
             )
         else:
-            sub.payload = {k: value_to_python(v) for k, v in rec.fields.values.items()}
+            sub.payload = {k: to_python(v) for k, v in rec.fields.values.items()}
     else:
         sub.error = Rejected(Reason.MALFORMED, "payload", "record has neither json nor fields")
     return sub
@@ -105,7 +77,7 @@ def label_from_input(label: api.LabelInput, stream: str, origin: Origin) -> Labe
         original=label.SerializeToString(),
         stream=stream,
         record_id=label.id,
-        value=value_to_python(label.label),
+        value=to_python(label.label),
         label_time=label.label_time.ToDatetime(tzinfo=UTC)
         if label.HasField("label_time")
         else None,
@@ -150,7 +122,7 @@ def record_event(rec: ValidRecord, source: str, now: Timestamp) -> ev.RecordVali
     else:
         msg.event_time.FromDatetime(rec.event_time)
     for name, v in rec.fields.items():
-        _set_value(msg.fields[name], v)
+        set_value(msg.fields[name], v)
     _origin(msg.origin, rec.origin)
     return msg
 
@@ -176,7 +148,7 @@ def label_event(label: ValidLabel, source: str, now: Timestamp) -> ev.LabelRecei
         stream=label.stream, record_id=label.record_id, record_seen=label.record_seen
     )
     _meta(msg.meta, label.event_id, source, now, label.record_id)
-    _set_value(msg.label, label.value)
+    set_value(msg.label, label.value)
     msg.label_time.FromDatetime(label.label_time)
     return msg
 

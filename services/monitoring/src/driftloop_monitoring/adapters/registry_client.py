@@ -9,7 +9,7 @@ import structlog
 from driftloop.platform.grpc_client import channel
 from driftloop.registry.v1 import registry_service_pb2 as pb
 from driftloop.registry.v1 import registry_service_pb2_grpc as pb_grpc
-from driftloop_monitoring.entrypoints import converters
+from driftloop_monitoring.codec import converters
 from driftloop_monitoring.service.monitor import Monitor
 
 log = structlog.get_logger(__name__)

@@ -8,9 +8,12 @@ from typing import cast
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from driftloop.common.v1 import common_pb2
-from driftloop.training.v1 import run_pb2
+from driftloop.registry.v1 import model_pb2
+from driftloop.registry.v1 import registry_service_pb2 as registry_pb
+from driftloop.training.v1 import events_pb2, run_pb2
 from driftloop_training.domain.profile import Histogram, Profile
 from driftloop_training.domain.runs import Run, Snapshot, Window
+from driftloop_training.service.ports import Registration, VersionInfo
 
 
 def ts(dt: datetime | None) -> Timestamp | None:
@@ -119,3 +122,83 @@ TASKS = {
     "classification": common_pb2.TASK_KIND_CLASSIFICATION,
     "regression": common_pb2.TASK_KIND_REGRESSION,
 }
+
+
+# ---------------------------------------------------------------- the registry
+
+
+def registration_to_proto(r: Registration) -> registry_pb.RegisterModelVersionMetadata:
+    """What a run registers, less the artifact (sent in chunks after it)."""
+    return registry_pb.RegisterModelVersionMetadata(
+        model=r.model,
+        metrics=r.metrics,
+        tags={k: v for k, v in r.tags.items() if v},
+        run_id=r.run_id,
+        dataset_snapshot_id=r.snapshot_id,
+        parent_version=r.parent_version,
+        feature_view=r.feature_view,
+        feature_view_version=r.feature_view_version,
+        feature_width=r.feature_width,
+        reference_profile=profile_to_proto(r.profile),
+        task=TASKS[r.task],
+        description=r.description,
+        caused_by_event_id=r.caused_by_event_id,
+    )
+
+
+def version_from(v: model_pb2.ModelVersion) -> VersionInfo:
+    return VersionInfo(v.model, v.version, v.feature_view, v.feature_view_version)
+
+
+# ---------------------------------------------------------------- run events
+# Each transition of a run as its event on driftloop.training; the adapter
+# supplies the meta (the causation chain of docs/CONTRACTS.md).
+
+
+def requested_event(run: Run, meta: common_pb2.EventMeta) -> events_pb2.TrainingRequested:
+    return events_pb2.TrainingRequested(
+        meta=meta,
+        run_id=run.run_id,
+        model=run.model,
+        trigger=cast(run_pb2.Trigger, int(run.trigger)),
+        drift_id=run.drift_id,
+        window=window_to_proto(run.window),
+    )
+
+
+def started_event(run: Run, meta: common_pb2.EventMeta) -> events_pb2.TrainingStarted:
+    return events_pb2.TrainingStarted(
+        meta=meta,
+        run_id=run.run_id,
+        model=run.model,
+        drift_id=run.drift_id,
+        snapshot=snapshot_to_proto(run.snapshot),
+    )
+
+
+def completed_event(run: Run, meta: common_pb2.EventMeta) -> events_pb2.TrainingCompleted:
+    return events_pb2.TrainingCompleted(
+        meta=meta,
+        run_id=run.run_id,
+        model=run.model,
+        drift_id=run.drift_id,
+        version=run.version,
+        gate_passed=run.gate_passed,
+        gate_reason=run.gate_reason,
+        metrics=run.metrics,
+        champion_metrics=run.champion_metrics,
+        champion_version=run.champion_version,
+        snapshot_id=run.snapshot.snapshot_id if run.snapshot else "",
+        reused=run.reused,
+    )
+
+
+def failed_event(run: Run, meta: common_pb2.EventMeta) -> events_pb2.TrainingFailed:
+    return events_pb2.TrainingFailed(
+        meta=meta,
+        run_id=run.run_id,
+        model=run.model,
+        drift_id=run.drift_id,
+        reason=run.error,
+        failure_kind=run.failure_kind,
+    )

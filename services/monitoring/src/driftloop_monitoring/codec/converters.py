@@ -3,7 +3,8 @@ place. Bad input raises ``ValueError`` naming the field."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import asdict, replace
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -17,7 +18,7 @@ from driftloop.registry.v1 import model_pb2
 from driftloop.serving.v1 import admin_service_pb2
 from driftloop.serving.v1 import events_pb2 as serving_pb2
 from driftloop_monitoring.domain.canary import PROMOTE, ROLLBACK, Evidence, Rollout
-from driftloop_monitoring.domain.events import DriftFound, RolloutChanged
+from driftloop_monitoring.domain.events import DriftFound, RolloutChanged, RolloutKind
 from driftloop_monitoring.domain.model import (
     CANDIDATE,
     CHAMPION,
@@ -58,6 +59,11 @@ def _ts(seconds: float) -> Timestamp:
     return ts
 
 
+def _when(ts: Timestamp, meta: common_pb2.EventMeta) -> float:
+    """The event's own time, or when the event was made when it has none."""
+    return _secs(ts) or _secs(meta.occurred_at)
+
+
 def predictions_from(e: serving_pb2.PredictionMade) -> list[Prediction]:
     """The event's predictions: one, or one per row of a multi-row request
     (``rows``; row i's record id is ``<record_id>/<i>``, as serving numbers
@@ -74,7 +80,7 @@ def predictions_from(e: serving_pb2.PredictionMade) -> list[Prediction]:
         prediction=e.prediction,
         probabilities=tuple(e.probabilities),
         latency_ms=e.latency_ms,
-        at=_secs(e.predicted_at) or _secs(e.meta.occurred_at),
+        at=_when(e.predicted_at, e.meta),
         feature_names=tuple(e.feature_names),
         features=tuple(e.features),
         event_id=e.meta.event_id,
@@ -116,7 +122,7 @@ def label_from(e: ingestion_pb2.LabelReceived) -> Label:
             ) from None
     else:
         raise ValueError(f"label has no usable value (kind {kind!r})")
-    at = _secs(e.label_time) or _secs(e.meta.occurred_at)
+    at = _when(e.label_time, e.meta)
     return Label(record_id=e.record_id, value=value, at=at, event_id=e.meta.event_id)
 
 
@@ -125,7 +131,7 @@ def features_from(
 ) -> tuple[str, str, tuple[str, ...], tuple[float, ...], float]:
     if len(e.feature_names) != len(e.values):
         raise ValueError("feature_names and values differ in length")
-    at = _secs(e.event_time) or _secs(e.meta.occurred_at)
+    at = _when(e.event_time, e.meta)
     return e.record_id, e.view, tuple(e.feature_names), tuple(e.values), at
 
 
@@ -172,68 +178,38 @@ def drift_to_proto(d: DriftFound, meta: common_pb2.EventMeta) -> mon_pb2.DriftDe
 
 
 def evidence_to_proto(e: Evidence | None) -> mon_pb2.CanaryEvidence | None:
-    if e is None:
-        return None
-    return mon_pb2.CanaryEvidence(
-        metric=e.metric,
-        candidate_value=e.candidate_value,
-        champion_value=e.champion_value,
-        candidate_samples=e.candidate_samples,
-        champion_samples=e.champion_samples,
-        statistic=e.statistic,
-        p_value=e.p_value,
-        margin=e.margin,
-        candidate_error_rate=e.candidate_error_rate,
-        candidate_latency_p99_ms=e.candidate_latency_p99_ms,
-        champion_latency_p99_ms=e.champion_latency_p99_ms,
-        prediction_psi=e.prediction_psi,
-    )
+    # The evidence's fields are the message's, name for name.
+    return None if e is None else mon_pb2.CanaryEvidence(**asdict(e))
+
+
+ROLLOUT_EVENT: dict[RolloutKind, type[Message]] = {
+    RolloutKind.STARTED: mon_pb2.RolloutStarted,
+    RolloutKind.STEPPED: mon_pb2.RolloutStepped,
+    RolloutKind.DECIDED: mon_pb2.RolloutDecided,
+    RolloutKind.COMPLETED: mon_pb2.RolloutCompleted,
+}
 
 
 def rollout_to_proto(c: RolloutChanged, meta: common_pb2.EventMeta) -> Message:
-    champ = common_pb2.ModelRef(name=c.model, version=c.champion)
-    cand = common_pb2.ModelRef(name=c.model, version=c.candidate)
-    if c.kind == "started":
-        return mon_pb2.RolloutStarted(
-            meta=meta,
-            rollout_id=c.rollout_id,
-            model=c.model,
-            champion=champ,
-            candidate=cand,
-            mode=MODE_TO[c.mode],
-            candidate_share=c.share,
-            steps=list(c.steps),
-        )
-    if c.kind == "stepped":
-        return mon_pb2.RolloutStepped(
-            meta=meta,
-            rollout_id=c.rollout_id,
-            model=c.model,
-            candidate=cand,
-            candidate_share=c.share,
-            reason=c.reason,
-            evidence=evidence_to_proto(c.evidence),
-            mode=MODE_TO[c.mode],
-        )
-    if c.kind == "decided":
-        return mon_pb2.RolloutDecided(
-            meta=meta,
-            rollout_id=c.rollout_id,
-            model=c.model,
-            champion=champ,
-            candidate=cand,
-            verdict=VERDICT_TO[c.verdict],
-            reason=c.reason,
-            evidence=evidence_to_proto(c.evidence),
-        )
-    now_champion = int(c.extra.get("champion", c.champion))
-    return mon_pb2.RolloutCompleted(
-        meta=meta,
-        rollout_id=c.rollout_id,
-        model=c.model,
-        verdict=VERDICT_TO[c.verdict],
-        champion=common_pb2.ModelRef(name=c.model, version=now_champion),
-    )
+    """The event of the fact's kind, with the fields that event declares."""
+    event = ROLLOUT_EVENT[c.kind]
+    champion = c.champion if c.champion_now is None else c.champion_now
+    # Lazy, so a value only one event carries (verdict, mode) is looked up only for it.
+    values: dict[str, Callable[[], object]] = {
+        "meta": lambda: meta,
+        "rollout_id": lambda: c.rollout_id,
+        "model": lambda: c.model,
+        "champion": lambda: common_pb2.ModelRef(name=c.model, version=champion),
+        "candidate": lambda: common_pb2.ModelRef(name=c.model, version=c.candidate),
+        "mode": lambda: MODE_TO[c.mode],
+        "candidate_share": lambda: c.share,
+        "steps": lambda: list(c.steps),
+        "verdict": lambda: VERDICT_TO[c.verdict],
+        "reason": lambda: c.reason,
+        "evidence": lambda: evidence_to_proto(c.evidence),
+    }
+    declared = event.DESCRIPTOR.fields_by_name
+    return event(**{name: value() for name, value in values.items() if name in declared})
 
 
 def health_to_proto(h: ModelHealth) -> svc_pb2.ModelHealth:

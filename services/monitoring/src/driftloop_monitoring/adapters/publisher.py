@@ -10,8 +10,8 @@ import structlog
 
 from driftloop.platform.bus import EventBus
 from driftloop.platform.envelope import EventContext, new_meta
+from driftloop_monitoring.codec import converters
 from driftloop_monitoring.domain.events import DriftFound, RolloutChanged
-from driftloop_monitoring.entrypoints import converters
 from driftloop_monitoring.service.monitor import Monitor
 from driftloop_monitoring.service.ownership import Ownership
 

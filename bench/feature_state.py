@@ -72,6 +72,41 @@ def memory() -> dict[str, int]:
     return out
 
 
+class LoopWatch:
+    """The event loop's stalls (a 1 ms sleep's overshoots beyond 1 ms, as
+    (start, end)) and the garbage collector's pauses while it runs."""
+
+    def __init__(self) -> None:
+        self.stalls: list[tuple[float, float]] = []
+        self.gc_pauses = [0.0]
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        gc.callbacks.append(self._on_gc)
+        self._task = asyncio.create_task(self._probe())
+        await asyncio.sleep(0.01)
+
+    def stop(self) -> tuple[list[tuple[float, float]], list[float]]:
+        assert self._task is not None
+        self._task.cancel()
+        gc.callbacks.remove(self._on_gc)
+        return self.stalls, self.gc_pauses
+
+    async def _probe(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(0.001)
+            end = time.perf_counter()
+            if end - start > 0.002:
+                self.stalls.append((start + 0.001, end))
+
+    def _on_gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self.gc_pauses.append(-time.perf_counter())
+        else:
+            self.gc_pauses[-1] += time.perf_counter()
+
+
 async def drive(entities: int, partitions: int, ttl: float | None, data: Path) -> dict:
     """One case, in this process: the processor over ``entities`` records."""
     from driftloop.platform.spec import parse_spec
@@ -114,27 +149,8 @@ async def drive(entities: int, partitions: int, ttl: float | None, data: Path) -
             windows.append((start, time.perf_counter()))
 
     proc.checkpoint = timed  # type: ignore[method-assign]
-    stalls: list[tuple[float, float]] = []  # (start, end) of each overshoot
-
-    async def probe() -> None:
-        while True:
-            start = time.perf_counter()
-            await asyncio.sleep(0.001)
-            end = time.perf_counter()
-            if end - start > 0.002:
-                stalls.append((start + 0.001, end))
-
-    gc_pauses = [0.0]
-
-    def on_gc(phase: str, info: dict) -> None:
-        if phase == "start":
-            gc_pauses.append(-time.perf_counter())
-        else:
-            gc_pauses[-1] += time.perf_counter()
-
-    gc.callbacks.append(on_gc)
-    prober = asyncio.create_task(probe())
-    await asyncio.sleep(0.01)
+    watch = LoopWatch()
+    await watch.start()
     offsets = [0] * partitions
     longest_batch = 0.0
     began, cpu = time.perf_counter(), time.process_time()
@@ -156,8 +172,7 @@ async def drive(entities: int, partitions: int, ttl: float | None, data: Path) -
     if inspect.isawaitable(final):
         await final
     await asyncio.sleep(0.01)  # the probe notes the final checkpoint's stall
-    prober.cancel()
-    gc.callbacks.remove(on_gc)
+    stalls, gc_pauses = watch.stop()
     checkpoints.close()
     kept = sum(len(s.entities) for st in proc._states.values() for s in st.views.values())
     checkpoint_times = [e - s for s, e in windows]

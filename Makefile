@@ -79,10 +79,10 @@ proto: setup  ## regenerate the Python stubs from proto/ into libs/
 
 proto-check: setup  ## fail when the committed stubs are stale
 	@tmp=$$(mktemp -d) && $(RUN) python scripts/gen_proto.py $$tmp && \
-	for f in $$(cd $$tmp && find . -name '*_pb2*.py*'); do \
+	for f in $$(cd $$tmp && find . -name '*_pb2*.py*' -not -path '*/__pycache__/*'); do \
 	  cmp -s $$tmp/$$f libs/driftloop/src/$$f || { echo "stale stub: $$f (run make proto)"; exit 1; }; \
 	done && \
-	for f in $$(cd libs/driftloop/src && find . -name '*_pb2*.py*'); do \
+	for f in $$(cd libs/driftloop/src && find . -name '*_pb2*.py*' -not -path '*/__pycache__/*'); do \
 	  [ -e $$tmp/$$f ] || { echo "orphan stub: $$f (run make proto)"; exit 1; }; \
 	done && echo "stubs are up to date"
 

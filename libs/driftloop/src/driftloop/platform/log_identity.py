@@ -41,6 +41,17 @@ async def cluster_id(settings: KafkaSettings) -> str:
         await admin.close()
 
 
+async def partitions_of(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    """Every partition of ``topic``. A consumer's metadata holds the topics it
+    tracks: Tansu answers its first request with every topic, Apache Kafka
+    with none, so ask again for all when ``topic`` is missing."""
+    found = consumer.partitions_for_topic(topic)
+    if not found:
+        await consumer._client.force_metadata_update()
+        found = consumer.partitions_for_topic(topic)
+    return [TopicPartition(topic, p) for p in sorted(found or ())]
+
+
 #: The longest :func:`end_offsets` reads on past the reported ends.
 READ_ON_S = 3.0
 

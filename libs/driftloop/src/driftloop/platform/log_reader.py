@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from driftloop.platform.bus import aiokafka_options
-from driftloop.platform.log_identity import end_offsets
+from driftloop.platform.log_identity import end_offsets, partitions_of
 from driftloop.platform.settings import KafkaSettings
 
 
@@ -24,8 +24,7 @@ async def read_back(
     )
     await consumer.start()
     try:
-        await consumer.topics()  # fetch the partitions
-        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        tps = await partitions_of(consumer, topic)
         if not tps:
             return []
         starts = await consumer.beginning_offsets(tps)

@@ -38,6 +38,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from driftloop.platform import backends
 from driftloop.platform.bus import aiokafka_options
 from driftloop.platform.embedded import BrokerProcess, ensure_topics, local_broker
+from driftloop.platform.log_identity import partitions_of
 from driftloop.platform.settings import MAX_PORT_OFFSET, KafkaSettings
 
 
@@ -224,10 +225,7 @@ async def end_offsets(settings: KafkaSettings, topic: str) -> dict[TopicPartitio
     consumer = AIOKafkaConsumer(**aiokafka_options(settings), enable_auto_commit=False)
     await consumer.start()
     try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not parts:
-            await consumer._client.force_metadata_update()
-            parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        parts = await partitions_of(consumer, topic)
         return dict(await consumer.end_offsets(parts))
     finally:
         await consumer.stop()
@@ -283,10 +281,7 @@ async def read_from(
     await consumer.start()
     out: list[ConsumerRecord] = []
     try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not parts:
-            await consumer._client.force_metadata_update()
-            parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        parts = await partitions_of(consumer, topic)
         consumer.assign(parts)
         for tp in parts:
             if start and tp in start:

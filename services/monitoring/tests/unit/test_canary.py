@@ -52,11 +52,23 @@ def test_guard_rails_need_no_labels():
         broken.add_prediction(float("nan") if i % 2 else 1.0, 2.0)
     v = canary.judge(broken, side(0.9, 40, 1), POLICY, labelled_at_last_step=0, elapsed_s=1)
     assert v is not None and v.action == canary.ROLLBACK and "error rate" in v.reason
-    slow = side(0.9, 40, 5, latency=50.0)
+    slow = side(0.9, 200, 5, latency=50.0)
     v = canary.judge(
-        slow, side(0.9, 40, 6, latency=2.0), POLICY, labelled_at_last_step=0, elapsed_s=1
+        slow, side(0.9, 200, 6, latency=2.0), POLICY, labelled_at_last_step=0, elapsed_s=1
     )
     assert v is not None and v.action == canary.ROLLBACK and "latency" in v.reason
+
+
+def test_a_p99_of_a_few_predictions_is_no_latency_evidence():
+    # 40 candidate predictions, all slow: their "p99" is the slowest call.
+    v = canary.judge(
+        side(0.9, 40, 5, latency=50.0),
+        side(0.9, 400, 6, latency=2.0),
+        POLICY,
+        labelled_at_last_step=0,
+        elapsed_s=1,
+    )
+    assert v is None or "latency" not in v.reason
 
 
 def _monitor(clock: list[float], **rollout) -> Monitor:

@@ -2,8 +2,8 @@
 period.
 
 Guard rails first (no labels needed, once both sides made
-``min_predictions``): the candidate's error rate and its latency p99 against
-the champion's. Then, with ``min_labelled`` labelled predictions per side, a
+``min_predictions``): the candidate's error rate, and, once both sides made
+``min_latency_samples``, its latency p99 against the champion's. Then, with ``min_labelled`` labelled predictions per side, a
 one-sided non-inferiority z-test on the per-prediction score of the chosen
 metric (for accuracy this is the unpooled two-proportion test):
 
@@ -106,6 +106,11 @@ class Policy:
     #: A latency ratio only counts when the candidate is also this much slower:
     #: sub-millisecond p99s of a freshly loaded model can differ by any ratio.
     min_latency_excess_ms: float = 20.0
+    #: Predictions per side before the latency guard acts: a p99 of fewer is
+    #: the slowest call or two (one garbage collection, one busy second of a
+    #: shared machine); seen rolling back a candidate whose labels showed it
+    #: 0.925 vs 0.485 accurate, on 40 predictions.
+    min_latency_samples: int = 200
     min_predictions: int = 30
     max_prediction_psi: float = 2.0
     mode: str = "canary"
@@ -220,7 +225,8 @@ def judge(
     guards_vs = guards and champ.predictions >= policy.min_predictions
     if guards and ev.candidate_error_rate > policy.max_error_rate:
         return Verdict(ROLLBACK, f"candidate error rate {ev.candidate_error_rate:.3f}", ev)
-    if guards_vs and ev.champion_latency_p99_ms > 0:
+    timed = min(len(cand.latencies), len(champ.latencies)) >= policy.min_latency_samples
+    if guards_vs and timed and ev.champion_latency_p99_ms > 0:
         ratio = ev.candidate_latency_p99_ms / ev.champion_latency_p99_ms
         excess = ev.candidate_latency_p99_ms - ev.champion_latency_p99_ms
         if ratio > policy.max_latency_p99_ratio and excess > policy.min_latency_excess_ms:

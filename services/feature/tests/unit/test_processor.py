@@ -6,11 +6,13 @@ from __future__ import annotations
 import random
 
 import pytest
+import structlog
 from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
 from driftloop_feature.adapters.memory_store import InMemoryOnlineStore
 from driftloop_feature.domain.model import Record
+from driftloop_feature.service import processor as processor_module
 from driftloop_feature.service.processor import FeatureProcessor
 
 from ..fakes import FakeCheckpoints, FakeLog, FakePublisher
@@ -221,7 +223,7 @@ async def test_with_evictions_every_record_still_gets_its_vector_across_a_restar
     assert all(v.values == want[v.event_id] for v in got)
 
 
-async def test_evictions_are_logged_as_one_summary_at_most_once_a_minute() -> None:
+async def test_evictions_are_logged_as_one_summary_at_most_once_a_minute(monkeypatch) -> None:
     now = [0.0]
     proc = FeatureProcessor(
         views(max_entities=2),
@@ -232,6 +234,11 @@ async def test_evictions_are_logged_as_one_summary_at_most_once_a_minute() -> No
         clock=lambda: now[0],
     )
     with capture_logs() as logs:
+        # A fresh logger: the module's may be bound (and cached) already by an
+        # earlier test's logging configuration, which the capture would miss.
+        monkeypatch.setattr(
+            processor_module, "log", structlog.get_logger(processor_module.__name__)
+        )
         for i in range(30):  # 28 evictions, over 90 s of the clock
             now[0] = i * 3.0
             await proc.handle(record(f"r{i}", f"e{i}", 100.0 + i), 0, i)

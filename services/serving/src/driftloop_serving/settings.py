@@ -71,6 +71,13 @@ class ServingSettings(ServiceSettings):
         description="Entity-keyed inference (parameter entity_id, no tensor): an entity "
         "vector older than this is not scored (FAILED_PRECONDITION). 0: no bound.",
     )
+    feature_wait_s: float = Field(
+        10.0,
+        gt=0,
+        description="Entity-keyed inference: how long a lookup waits for an unreachable "
+        "feature service (e.g. restarting) to come back before the request fails "
+        "UNAVAILABLE.",
+    )
     stream_scoring: bool = Field(True, description="Score vectors from driftloop.features.")
     stream_group: str = Field(
         "driftloop-serving-stream",

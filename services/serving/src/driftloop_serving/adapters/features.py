@@ -23,9 +23,14 @@ Pending = dict[str, list[asyncio.Future[EntityVector | None]]]
 class GrpcFeatures:
     """:class:`~driftloop_serving.service.entities.FeatureLookup` over a channel."""
 
-    def __init__(self, channel: grpc.aio.Channel, max_entities: int = 1000) -> None:
+    def __init__(
+        self, channel: grpc.aio.Channel, max_entities: int = 1000, wait_s: float = 10.0
+    ) -> None:
         self._stub = feature_service_pb2_grpc.FeatureServiceStub(channel)
         self._max = max_entities
+        # A restarting feature service is waited for (wait_for_ready), not
+        # failed at once: its clients see a slower answer, not an error.
+        self._wait_s = wait_s
         self._queued: dict[str, Pending] = {}  # view -> entity -> waiters
         self._busy: set[str] = set()  # views with a call in flight
 
@@ -50,7 +55,9 @@ class GrpcFeatures:
     async def _lookup(self, view: str, waiting: Pending) -> None:
         request = feature_service_pb2.GetOnlineFeaturesRequest(view=view, entity_ids=list(waiting))
         try:
-            reply = await self._stub.GetOnlineFeatures(request)
+            reply = await self._stub.GetOnlineFeatures(
+                request, timeout=self._wait_s, wait_for_ready=True
+            )
         except grpc.aio.AioRpcError as exc:
             _fail(waiting, _error(exc))
             return

@@ -66,7 +66,10 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
         sink,
         max_rows=settings.max_batch_rows,
         offload_rows=settings.offload_rows,
-        entities=EntityInputs(GrpcFeatures(feature_channel, wait_s=settings.feature_wait_s), settings.max_vector_age_s),
+        entities=EntityInputs(
+            GrpcFeatures(feature_channel, wait_s=settings.feature_wait_s),
+            settings.max_vector_age_s,
+        ),
     )
     lifecycle = Lifecycle(
         catalog,

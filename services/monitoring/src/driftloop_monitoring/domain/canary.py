@@ -3,9 +3,10 @@ period.
 
 Guard rails first (no labels needed, once both sides made
 ``min_predictions``): the candidate's error rate, and, once both sides made
-``min_latency_samples``, its latency p99 against the champion's. Then, with ``min_labelled`` labelled predictions per side, a
-one-sided non-inferiority z-test on the per-prediction score of the chosen
-metric (for accuracy this is the unpooled two-proportion test):
+``min_latency_samples``, its latency p99 against the champion's. Then, with
+``min_labelled`` labelled predictions per side, a one-sided non-inferiority
+z-test on the per-prediction score of the chosen metric (for accuracy this is
+the unpooled two-proportion test):
 
 - candidate not worse than champion minus ``margin`` at ``alpha`` → pass
   (step up, or promote after the last step);

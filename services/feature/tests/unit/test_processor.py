@@ -6,9 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
-import structlog
 from prometheus_client import REGISTRY
-from structlog.testing import capture_logs
 
 from driftloop_feature.adapters.memory_store import InMemoryOnlineStore
 from driftloop_feature.domain.model import Record
@@ -223,6 +221,16 @@ async def test_with_evictions_every_record_still_gets_its_vector_across_a_restar
     assert all(v.values == want[v.event_id] for v in got)
 
 
+class RecordingLog:
+    """Stands in for the module's structlog logger: keeps every line."""
+
+    def __init__(self, lines: list[dict]) -> None:
+        self.lines = lines
+
+    def __getattr__(self, level: str):
+        return lambda event, **kw: self.lines.append({"event": event, "level": level, **kw})
+
+
 async def test_evictions_are_logged_as_one_summary_at_most_once_a_minute(monkeypatch) -> None:
     now = [0.0]
     proc = FeatureProcessor(
@@ -233,15 +241,13 @@ async def test_evictions_are_logged_as_one_summary_at_most_once_a_minute(monkeyp
         FakeLog(),
         clock=lambda: now[0],
     )
-    with capture_logs() as logs:
-        # A fresh logger: the module's may be bound (and cached) already by an
-        # earlier test's logging configuration, which the capture would miss.
-        monkeypatch.setattr(
-            processor_module, "log", structlog.get_logger(processor_module.__name__)
-        )
-        for i in range(30):  # 28 evictions, over 90 s of the clock
-            now[0] = i * 3.0
-            await proc.handle(record(f"r{i}", f"e{i}", 100.0 + i), 0, i)
-            await proc.flush()
+    # The log lines themselves, whatever logging configuration an earlier
+    # test left (a level filter there drops info lines before any capture).
+    logs: list[dict] = []
+    monkeypatch.setattr(processor_module, "log", RecordingLog(logs))
+    for i in range(30):  # 28 evictions, over 90 s of the clock
+        now[0] = i * 3.0
+        await proc.handle(record(f"r{i}", f"e{i}", 100.0 + i), 0, i)
+        await proc.flush()
     summaries = [e for e in logs if e["event"] == "feature.entities_evicted"]
     assert [s["evicted"] for s in summaries] == [{"v/max_entities": 19}]

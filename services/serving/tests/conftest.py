@@ -18,7 +18,7 @@ import pytest
 
 from driftloop.common.v1 import common_pb2
 from driftloop.feature.v1 import feature_service_pb2, feature_service_pb2_grpc
-from driftloop.platform.errors import NotFound
+from driftloop.platform.errors import NotFound, Unavailable
 from driftloop.platform.grpc_client import channel
 from driftloop.platform.grpc_server import GrpcServer
 from driftloop.platform.settings import GrpcSettings, KafkaSettings
@@ -210,6 +210,8 @@ class FakeLifecycleEvents:
     loaded_events: list[tuple[str, int, Role]] = field(default_factory=list)
     failed_events: list[tuple[str, int, str]] = field(default_factory=list)
     faults: list[tuple[str, int, str]] = field(default_factory=list)
+    pins: list[tuple[str, TrafficSplit | None]] = field(default_factory=list)
+    pins_fail: bool = False
 
     async def loaded(self, info: VersionInfo, role: Role, load_ms: float) -> None:
         self.loaded_events.append((info.model, info.version, role))
@@ -219,6 +221,12 @@ class FakeLifecycleEvents:
 
     async def registry_fault(self, info: VersionInfo, alias: str, reason: str) -> None:
         self.faults.append((info.model, info.version, alias))
+
+    async def pin_changed(self, model: str, pin: TrafficSplit | None) -> None:
+        """The pin log: records pins, or fails as a broker out of reach would."""
+        if self.pins_fail:
+            raise Unavailable("broker out of reach")
+        self.pins.append((model, pin))
 
 
 @dataclass
@@ -288,6 +296,7 @@ async def harness() -> AsyncIterator[Harness]:
     )
     events = FakeLifecycleEvents()
     lifecycle = Lifecycle(catalog, GrpcRegistry(registry_channel), OnnxLoader(1, 1), events)
+    rollouts = Rollouts(catalog)
     server = GrpcServer(GrpcSettings(port=free_port(), auth_token="secret"), 0)
     server.add(
         grpc_predict_v2_pb2_grpc.add_GRPCInferenceServiceServicer_to_server,
@@ -296,7 +305,7 @@ async def harness() -> AsyncIterator[Harness]:
     )
     server.add(
         admin_service_pb2_grpc.add_ServingAdminServiceServicer_to_server,
-        AdminServicer(Admin(catalog)),
+        AdminServicer(Admin(catalog, rollouts, events)),
         "driftloop.serving.v1.ServingAdminService",
     )
     await server.start()
@@ -308,7 +317,7 @@ async def harness() -> AsyncIterator[Harness]:
             features,
             catalog,
             lifecycle,
-            Rollouts(catalog),
+            rollouts,
             predictor,
             sink,
             published,

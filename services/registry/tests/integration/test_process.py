@@ -26,6 +26,7 @@ from driftloop.platform.testing import (
 )
 from driftloop.registry.v1 import events_pb2, registry_service_pb2_grpc
 from driftloop.registry.v1 import registry_service_pb2 as pb
+from driftloop.serving.v1 import events_pb2 as serving_events
 
 pytestmark = pytest.mark.integration
 
@@ -155,6 +156,11 @@ async def test_rollout_decisions_on_kafka_move_the_aliases_and_other_rollout_eve
                 mon.RolloutStarted(meta=new_meta("monitoring"), rollout_id="r", model=model),
                 key=model,
             )
+            # Serving's pins travel the same topic: skipped too.
+            pin = serving_events.TrafficSplitPinned(
+                meta=new_meta("serving"), model=model, candidate_share=0.5, pinned=True
+            )
+            await bus.publish(pin, key=model)
             decision = mon.RolloutDecided(
                 meta=new_meta("monitoring"),
                 rollout_id="r",

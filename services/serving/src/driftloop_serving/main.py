@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
-import socket
 
 import structlog
 
@@ -46,7 +44,7 @@ log = structlog.get_logger(__name__)
 def build(settings: ServingSettings | None = None) -> ServiceRuntime:
     settings = settings or load_settings(ServingSettings)
     runtime = ServiceRuntime("serving", settings)
-    events = BusEvents(runtime.bus)
+    events = BusEvents(runtime.bus, replica=settings.instance)
     catalog = Catalog(
         TrafficSplit(share=settings.default_candidate_share, mode=Mode(settings.default_mode))
     )
@@ -77,9 +75,10 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
         OnnxLoader(settings.intra_op_threads, settings.inter_op_threads),
         events,
     )
-    subs = Subscribers(lifecycle, Rollouts(catalog), StreamScorer(catalog, predictor, sink))
+    rollouts = Rollouts(catalog)
+    subs = Subscribers(lifecycle, rollouts, StreamScorer(catalog, predictor, sink))
     subscribe_all(runtime, settings, subs)
-    serve(runtime, predictor, catalog)
+    serve(runtime, predictor, Admin(catalog, rollouts, events))
     runtime.gate_readiness()
     runtime.background(lambda: keep_in_sync(runtime, lifecycle, subs, settings))
     runtime.background(sink.run)
@@ -96,11 +95,10 @@ def build(settings: ServingSettings | None = None) -> ServiceRuntime:
 
 
 def subscribe_all(runtime: ServiceRuntime, settings: ServingSettings, subs: Subscribers) -> None:
-    """Alias changes and rollout events on this replica's own groups; the
-    feature stream on the shared group when stream scoring is on."""
-    instance = settings.instance_id or f"{socket.gethostname()}-{os.getpid()}"
-    own_group = f"driftloop-serving-{instance}"
-    # Every replica must see every alias change and rollout step: its own
+    """Alias changes, rollout events and pins on this replica's own groups;
+    the feature stream on the shared group when stream scoring is on."""
+    own_group = f"driftloop-serving-{settings.instance}"
+    # Every replica must see every alias change, rollout step and pin: its own
     # groups. Alias changes from the latest offset (the registry supplies the
     # state before). Rollouts from the earliest offset not yet committed: with
     # the read-back at start (recover_rollouts) nothing published while the
@@ -135,7 +133,7 @@ def subscribe_all(runtime: ServiceRuntime, settings: ServingSettings, subs: Subs
         )
 
 
-def serve(runtime: ServiceRuntime, predictor: Predictor, catalog: Catalog) -> None:
+def serve(runtime: ServiceRuntime, predictor: Predictor, admin: Admin) -> None:
     """The two gRPC services: OIP inference and the admin API."""
     runtime.grpc.add(
         grpc_predict_v2_pb2_grpc.add_GRPCInferenceServiceServicer_to_server,
@@ -144,14 +142,15 @@ def serve(runtime: ServiceRuntime, predictor: Predictor, catalog: Catalog) -> No
     )
     runtime.grpc.add(
         admin_service_pb2_grpc.add_ServingAdminServiceServicer_to_server,
-        AdminServicer(Admin(catalog)),
+        AdminServicer(admin),
         "driftloop.serving.v1.ServingAdminService",
     )
 
 
 async def recover_rollouts(settings: ServingSettings, subs: Subscribers) -> None:
-    """The rollout in force (share, mode) before ready: a replica started
-    mid-rollout splits traffic as the others do from its first request."""
+    """The rollout and pin in force (share, mode) before ready: a replica
+    started mid-rollout, or while ops pin a split, splits traffic as the
+    others do from its first request."""
     while True:
         try:
             events = await read_rollouts(settings.kafka, subs.rollout_handlers)

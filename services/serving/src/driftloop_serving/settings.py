@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import Literal
 
 from pydantic import Field
@@ -94,5 +96,11 @@ class ServingSettings(ServiceSettings):
     instance_id: str = Field(
         "",
         description="This replica's name, used in its own consumer group for models and "
-        "rollouts (every replica must see every change). Empty: host name and pid.",
+        "rollouts (every replica must see every change) and in the traffic-split pins it "
+        "publishes. Empty: host name and pid.",
     )
+
+    @property
+    def instance(self) -> str:
+        """This replica's name: ``instance_id``, else host name and pid."""
+        return self.instance_id or f"{socket.gethostname()}-{os.getpid()}"

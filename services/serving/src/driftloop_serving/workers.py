@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,7 +34,7 @@ def worker_env(settings: ServingSettings, k: int) -> dict[str, str]:
     """Environment overrides of worker ``k`` (0-based)."""
     info = SERVICES["serving"]
     metrics = settings.metrics.port or info.metrics_port + settings.port_offset
-    instance = settings.instance_id or f"{socket.gethostname()}-{os.getpid()}"
+    instance = settings.instance
     return {
         "DRIFTLOOP_SERVING_WORKERS": "1",
         "DRIFTLOOP_GRPC_REUSE_PORT": "true",

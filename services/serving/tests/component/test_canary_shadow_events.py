@@ -12,7 +12,7 @@ import pytest
 
 from driftloop.platform.testing import wait_for
 from driftloop.serving.v1 import admin_service_pb2 as admin_pb
-from driftloop_serving.domain.routing import Mode, Role
+from driftloop_serving.domain.routing import Mode, Role, TrafficSplit
 from inference import grpc_predict_v2_pb2 as pb
 
 WIDTH = 20
@@ -124,6 +124,20 @@ async def test_admin_pin_and_clear(canary):
     assert not cleared.pinned and cleared.candidate_share == 0.0
     replies = await send_all(canary, [request("cm", f"c{i}") for i in range(50)])
     assert {r.model_version for r in replies} == {"1"}
+    # Both were published for the other replicas, pin then clear.
+    assert canary.events.pins == [
+        ("cm", TrafficSplit(share=1.0, mode=Mode.CANARY, pinned=True)),
+        ("cm", None),
+    ]
+    # A pin that cannot be published is not applied here either.
+    canary.events.pins_fail = True
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await canary.admin.PinTrafficSplit(
+            admin_pb.PinTrafficSplitRequest(model="cm", candidate_share=1.0), metadata=meta
+        )
+    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+    state = await canary.admin.GetRolloutState(admin_pb.GetRolloutStateRequest(model="cm"))
+    assert not state.pinned and state.candidate_share == 0.0
     for bad, code in (
         (admin_pb.PinTrafficSplitRequest(model="cm", candidate_share=1.5), "INVALID_ARGUMENT"),
         (admin_pb.PinTrafficSplitRequest(model="nope", candidate_share=0.5), "NOT_FOUND"),

@@ -119,8 +119,9 @@ ROLLOUTS = Topic(
         "driftloop.monitoring.v1.RolloutStepped",
         "driftloop.monitoring.v1.RolloutDecided",
         "driftloop.monitoring.v1.RolloutCompleted",
+        "driftloop.serving.v1.TrafficSplitPinned",
     ),
-    ("monitoring",),
+    ("monitoring", "serving"),
     ("serving", "registry"),
 )
 DEADLETTER = Topic(

@@ -8,19 +8,22 @@ import structlog
 from google.protobuf.message import Message
 
 from driftloop.platform.bus import EventBus
+from driftloop.platform.errors import Unavailable
 from driftloop_serving.codec import converters
 from driftloop_serving.domain.models import VersionInfo
-from driftloop_serving.domain.routing import Role
+from driftloop_serving.domain.routing import Role, TrafficSplit
 
 log = structlog.get_logger(__name__)
 
 
 class BusEvents:
-    """Lifecycle events and prediction batches on the bus."""
+    """Lifecycle events, registry faults and traffic-split pins on the bus;
+    ``replica`` names this replica in the pins it publishes."""
 
-    def __init__(self, bus: EventBus, timeout_s: float = 5.0) -> None:
+    def __init__(self, bus: EventBus, timeout_s: float = 5.0, replica: str = "") -> None:
         self.bus = bus
         self.timeout_s = timeout_s
+        self.replica = replica
 
     async def _publish(self, event: Message, key: str) -> None:
         # A lifecycle event must never hold up a model switch.
@@ -41,3 +44,14 @@ class BusEvents:
     async def registry_fault(self, info: VersionInfo, alias: str, reason: str) -> None:
         event = converters.registry_answer_lacks_model(self.bus.meta(), info, alias, reason)
         await self._publish(event, info.model)
+
+    async def pin_changed(self, model: str, pin: TrafficSplit | None) -> None:
+        """Publish a pin (None: cleared) and wait for the broker's ack; unlike
+        a lifecycle event it must not be lost, so a failure is raised."""
+        event = converters.traffic_split_pinned(self.bus.meta(), model, pin, self.replica)
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await self.bus.publish(event, key=model)
+        except Exception as exc:
+            log.warning("pin.publish_failed", model=model, error=repr(exc))
+            raise Unavailable(f"cannot publish the traffic split of {model!r}: {exc!r}") from exc

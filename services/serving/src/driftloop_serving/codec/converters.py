@@ -14,7 +14,7 @@ from driftloop.registry.v1 import model_pb2
 from driftloop.serving.v1 import admin_service_pb2, events_pb2
 from driftloop_serving.domain.models import ServedModel, VersionInfo
 from driftloop_serving.domain.predictions import Scored, columns
-from driftloop_serving.domain.routing import Mode, Role
+from driftloop_serving.domain.routing import Mode, Role, TrafficSplit
 from driftloop_serving.domain.tensors import DTYPES, element_count
 from driftloop_serving.service.inference import InferInput, InferRequest, InferResult
 from inference import grpc_predict_v2_pb2 as pb
@@ -267,3 +267,16 @@ def registry_answer_lacks_model(
         alias=alias,
         reason=reason,
     )
+
+
+def traffic_split_pinned(
+    meta: common_pb2.EventMeta, model: str, pin: TrafficSplit | None, replica: str
+) -> events_pb2.TrafficSplitPinned:
+    """A pin set (``pin``) or cleared (None)."""
+    event = events_pb2.TrafficSplitPinned(
+        meta=meta, model=model, pinned=pin is not None, replica=replica
+    )
+    if pin is not None:
+        event.candidate_share = pin.share
+        event.mode = MODE_PB[pin.mode]
+    return event

@@ -18,8 +18,8 @@ class AdminServicer(pb_grpc.ServingAdminServiceServicer):
     async def PinTrafficSplit(self, request: pb.PinTrafficSplitRequest, context):
         mode = converters.mode_of(request.mode)
         return converters.rollout_state(
-            self.admin.pin(request.model, request.candidate_share, mode)
+            await self.admin.pin(request.model, request.candidate_share, mode)
         )
 
     async def ClearTrafficSplit(self, request: pb.ClearTrafficSplitRequest, context):
-        return converters.rollout_state(self.admin.clear(request.model))
+        return converters.rollout_state(await self.admin.clear(request.model))

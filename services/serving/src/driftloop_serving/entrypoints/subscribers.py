@@ -1,4 +1,4 @@
-"""Kafka subscribers: alias changes, rollouts and feature vectors."""
+"""Kafka subscribers: alias changes, rollouts and pins, and feature vectors."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from driftloop.platform.bus import Handler, Reject
 from driftloop.platform.envelope import EventContext
 from driftloop.platform.errors import InvalidArgument
 from driftloop.registry.v1.events_pb2 import AliasChanged
+from driftloop.serving.v1.events_pb2 import TrafficSplitPinned
 from driftloop_serving.codec import converters
 from driftloop_serving.service.lifecycle import Lifecycle
 from driftloop_serving.service.rollouts import Rollouts
@@ -32,6 +33,7 @@ class Subscribers:
             RolloutStarted: self.on_rollout_started,
             RolloutStepped: self.on_rollout_stepped,
             RolloutCompleted: self.on_rollout_completed,
+            TrafficSplitPinned: self.on_traffic_split_pinned,
         }
 
     async def on_alias_changed(self, event: AliasChanged, ctx: EventContext) -> None:
@@ -57,6 +59,13 @@ class Subscribers:
 
     async def on_rollout_completed(self, event: RolloutCompleted, ctx: EventContext) -> None:
         self.rollouts.completed(event.model, event.rollout_id, ctx.offset)
+
+    async def on_traffic_split_pinned(self, event: TrafficSplitPinned, ctx: EventContext) -> None:
+        if not event.pinned:
+            self.rollouts.cleared(event.model, ctx.offset)
+            return
+        share = _share(event.candidate_share)
+        self.rollouts.pinned(event.model, share, converters.mode_of(event.mode), ctx.offset)
 
     async def recover_rollouts(self, events: Iterable[tuple[Message, EventContext]]) -> None:
         """Apply rollout events read back from the log at start, in order. One

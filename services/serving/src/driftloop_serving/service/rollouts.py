@@ -1,5 +1,6 @@
 """Rollout state: the candidate's share and traffic mode per model, from
-monitoring's rollout events, applied in log order.
+monitoring's rollout events and ops' pins (``TrafficSplitPinned``, published
+by whichever replica took the admin call), applied in log order.
 
 Each event comes with its position (its offset in ``driftloop.rollouts``,
 which is keyed by model, so one model's events share a partition and their
@@ -15,7 +16,7 @@ import structlog
 from prometheus_client import Counter
 
 from driftloop_serving.domain.models import Catalog
-from driftloop_serving.domain.routing import Mode
+from driftloop_serving.domain.routing import Mode, TrafficSplit
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +70,22 @@ class Rollouts:
             return
         self.catalog.rollout_target(model).end_rollout(rollout_id)
         log.info("rollout.completed", model=model, rollout_id=rollout_id)
+
+    def pinned(self, model: str, share: float, mode: Mode, position: int = -1) -> None:
+        """Ops fixed the split: it beats any rollout share until cleared."""
+        if self._stale(model, position):
+            return
+        served = self.catalog.rollout_target(model)
+        rollout_id = served.rollout.rollout_id if served.rollout else ""
+        served.pin = TrafficSplit(share=share, mode=mode, pinned=True, rollout_id=rollout_id)
+        log.info("rollout.pinned", model=model, share=share, mode=mode.value)
+
+    def cleared(self, model: str, position: int = -1) -> None:
+        """The pin is gone: the rollout (or the default) decides again."""
+        if self._stale(model, position):
+            return
+        self.catalog.rollout_target(model).pin = None
+        log.info("rollout.pin_cleared", model=model)
 
     def _stale(self, model: str, position: int) -> bool:
         if position < 0:

@@ -23,26 +23,29 @@ _sym_db = _symbol_database.Default()
 
 
 from driftloop.common.v1 import common_pb2 as driftloop_dot_common_dot_v1_dot_common__pb2
+from driftloop.serving.v1 import admin_service_pb2 as driftloop_dot_serving_dot_v1_dot_admin__service__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!driftloop/serving/v1/events.proto\x12\x14\x64riftloop.serving.v1\x1a driftloop/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"]\n\x0ePredictionRows\x12\r\n\x05\x63ount\x18\x01 \x01(\x05\x12\x10\n\x08\x66\x65\x61tures\x18\x02 \x03(\x01\x12\x13\n\x0bpredictions\x18\x03 \x03(\x01\x12\x15\n\rprobabilities\x18\x04 \x03(\x01\"\x91\x04\n\x0ePredictionMade\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x11\n\trecord_id\x18\x03 \x01(\t\x12\x11\n\tentity_id\x18\x04 \x01(\t\x12,\n\x05model\x18\x05 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12,\n\x04role\x18\x06 \x01(\x0e\x32\x1e.driftloop.common.v1.ModelRole\x12\x15\n\rfeature_names\x18\x07 \x03(\t\x12\x10\n\x08\x66\x65\x61tures\x18\x08 \x03(\x01\x12\x12\n\nprediction\x18\t \x01(\x01\x12\x15\n\rprobabilities\x18\n \x03(\x01\x12\x12\n\nlatency_ms\x18\x0b \x01(\x01\x12\x36\n\x06source\x18\x0c \x01(\x0e\x32&.driftloop.serving.v1.PredictionSource\x12\x30\n\x0cpredicted_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13record_id_generated\x18\x0e \x01(\x08\x12\x18\n\x10vector_record_id\x18\x0f \x01(\t\x12\x32\n\x04rows\x18\x10 \x01(\x0b\x32$.driftloop.serving.v1.PredictionRows\"\xa8\x01\n\x0bModelLoaded\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12,\n\x05model\x18\x02 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12,\n\x04role\x18\x03 \x01(\x0e\x32\x1e.driftloop.common.v1.ModelRole\x12\x0f\n\x07load_ms\x18\x04 \x01(\x01\"}\n\x0fModelLoadFailed\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12,\n\x05model\x18\x02 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x95\x01\n\x18RegistryAnswerLacksModel\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12,\n\x05model\x18\x02 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12\r\n\x05\x61lias\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t*o\n\x10PredictionSource\x12!\n\x1dPREDICTION_SOURCE_UNSPECIFIED\x10\x00\x12\x1a\n\x16PREDICTION_SOURCE_GRPC\x10\x01\x12\x1c\n\x18PREDICTION_SOURCE_STREAM\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!driftloop/serving/v1/events.proto\x12\x14\x64riftloop.serving.v1\x1a driftloop/common/v1/common.proto\x1a(driftloop/serving/v1/admin_service.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"]\n\x0ePredictionRows\x12\r\n\x05\x63ount\x18\x01 \x01(\x05\x12\x10\n\x08\x66\x65\x61tures\x18\x02 \x03(\x01\x12\x13\n\x0bpredictions\x18\x03 \x03(\x01\x12\x15\n\rprobabilities\x18\x04 \x03(\x01\"\x91\x04\n\x0ePredictionMade\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x11\n\trecord_id\x18\x03 \x01(\t\x12\x11\n\tentity_id\x18\x04 \x01(\t\x12,\n\x05model\x18\x05 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12,\n\x04role\x18\x06 \x01(\x0e\x32\x1e.driftloop.common.v1.ModelRole\x12\x15\n\rfeature_names\x18\x07 \x03(\t\x12\x10\n\x08\x66\x65\x61tures\x18\x08 \x03(\x01\x12\x12\n\nprediction\x18\t \x01(\x01\x12\x15\n\rprobabilities\x18\n \x03(\x01\x12\x12\n\nlatency_ms\x18\x0b \x01(\x01\x12\x36\n\x06source\x18\x0c \x01(\x0e\x32&.driftloop.serving.v1.PredictionSource\x12\x30\n\x0cpredicted_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13record_id_generated\x18\x0e \x01(\x08\x12\x18\n\x10vector_record_id\x18\x0f \x01(\t\x12\x32\n\x04rows\x18\x10 \x01(\x0b\x32$.driftloop.serving.v1.PredictionRows\"\xa8\x01\n\x0bModelLoaded\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12,\n\x05model\x18\x02 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12,\n\x04role\x18\x03 \x01(\x0e\x32\x1e.driftloop.common.v1.ModelRole\x12\x0f\n\x07load_ms\x18\x04 \x01(\x01\"}\n\x0fModelLoadFailed\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12,\n\x05model\x18\x02 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x95\x01\n\x18RegistryAnswerLacksModel\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12,\n\x05model\x18\x02 \x01(\x0b\x32\x1d.driftloop.common.v1.ModelRef\x12\r\n\x05\x61lias\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xbc\x01\n\x12TrafficSplitPinned\x12,\n\x04meta\x18\x01 \x01(\x0b\x32\x1e.driftloop.common.v1.EventMeta\x12\r\n\x05model\x18\x02 \x01(\t\x12\x17\n\x0f\x63\x61ndidate_share\x18\x03 \x01(\x01\x12/\n\x04mode\x18\x04 \x01(\x0e\x32!.driftloop.serving.v1.TrafficMode\x12\x0e\n\x06pinned\x18\x05 \x01(\x08\x12\x0f\n\x07replica\x18\x06 \x01(\t*o\n\x10PredictionSource\x12!\n\x1dPREDICTION_SOURCE_UNSPECIFIED\x10\x00\x12\x1a\n\x16PREDICTION_SOURCE_GRPC\x10\x01\x12\x1c\n\x18PREDICTION_SOURCE_STREAM\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'driftloop.serving.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PREDICTIONSOURCE']._serialized_start=1203
-  _globals['_PREDICTIONSOURCE']._serialized_end=1314
-  _globals['_PREDICTIONROWS']._serialized_start=126
-  _globals['_PREDICTIONROWS']._serialized_end=219
-  _globals['_PREDICTIONMADE']._serialized_start=222
-  _globals['_PREDICTIONMADE']._serialized_end=751
-  _globals['_MODELLOADED']._serialized_start=754
-  _globals['_MODELLOADED']._serialized_end=922
-  _globals['_MODELLOADFAILED']._serialized_start=924
-  _globals['_MODELLOADFAILED']._serialized_end=1049
-  _globals['_REGISTRYANSWERLACKSMODEL']._serialized_start=1052
-  _globals['_REGISTRYANSWERLACKSMODEL']._serialized_end=1201
+  _globals['_PREDICTIONSOURCE']._serialized_start=1436
+  _globals['_PREDICTIONSOURCE']._serialized_end=1547
+  _globals['_PREDICTIONROWS']._serialized_start=168
+  _globals['_PREDICTIONROWS']._serialized_end=261
+  _globals['_PREDICTIONMADE']._serialized_start=264
+  _globals['_PREDICTIONMADE']._serialized_end=793
+  _globals['_MODELLOADED']._serialized_start=796
+  _globals['_MODELLOADED']._serialized_end=964
+  _globals['_MODELLOADFAILED']._serialized_start=966
+  _globals['_MODELLOADFAILED']._serialized_end=1091
+  _globals['_REGISTRYANSWERLACKSMODEL']._serialized_start=1094
+  _globals['_REGISTRYANSWERLACKSMODEL']._serialized_end=1243
+  _globals['_TRAFFICSPLITPINNED']._serialized_start=1246
+  _globals['_TRAFFICSPLITPINNED']._serialized_end=1434
 # @@protoc_insertion_point(module_scope)

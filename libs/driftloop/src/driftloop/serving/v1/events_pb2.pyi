@@ -1,6 +1,7 @@
 import datetime
 
 from driftloop.common.v1 import common_pb2 as _common_pb2
+from driftloop.serving.v1 import admin_service_pb2 as _admin_service_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -101,3 +102,19 @@ class RegistryAnswerLacksModel(_message.Message):
     alias: str
     reason: str
     def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., alias: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class TrafficSplitPinned(_message.Message):
+    __slots__ = ("meta", "model", "candidate_share", "mode", "pinned", "replica")
+    META_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_SHARE_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    PINNED_FIELD_NUMBER: _ClassVar[int]
+    REPLICA_FIELD_NUMBER: _ClassVar[int]
+    meta: _common_pb2.EventMeta
+    model: str
+    candidate_share: float
+    mode: _admin_service_pb2.TrafficMode
+    pinned: bool
+    replica: str
+    def __init__(self, meta: _Optional[_Union[_common_pb2.EventMeta, _Mapping]] = ..., model: _Optional[str] = ..., candidate_share: _Optional[float] = ..., mode: _Optional[_Union[_admin_service_pb2.TrafficMode, str]] = ..., pinned: _Optional[bool] = ..., replica: _Optional[str] = ...) -> None: ...

@@ -29,6 +29,7 @@ up: setup  ## set up and run the embedded platform (no demo)
 # of CPU, then only what changed.
 setup: $(UV)  ## install the locked workspace into .venv, compiled to bytecode
 	$(UV) sync --frozen --compile-bytecode
+	$(RUN) python -m compileall -q libs/driftloop/src cli/src services/*/src >/dev/null
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import socket
 
-from driftloop.platform.ports import SERVICES
+from driftloop.platform.ports import REPLICA_PORT_STRIDE, SERVICES
 
 _IN_USE = re.compile(r"address already in use|addrinuse|errno 98|failed to bind", re.IGNORECASE)
 
@@ -20,9 +20,6 @@ def _taken(port: int, host: str = "127.0.0.1") -> bool:
             return True
     return False
 
-
-#: Replica k (k >= 1) of a service listens on its default ports + k * this.
-REPLICA_PORT_STRIDE = 1000
 
 _MAX_PORT = 65535
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from driftloop.platform.embedded import BrokerError, BrokerProcess, ensure_topics, local_broker
+from driftloop.platform.parent import PARENT_PID
 from driftloop.platform.ports import SERVICES
 from driftloop.platform.settings import ServiceSettings
 from driftloop_cli.health import check
@@ -202,9 +203,8 @@ class Platform:
             DRIFTLOOP_KAFKA_EMBEDDED=self.settings.kafka.embedded,
             DRIFTLOOP_KAFKA_IDEMPOTENCE="on" if self.settings.kafka.idempotent else "off",
             DRIFTLOOP_LOG_FORMAT="json",
-            # The child ends with this process (driftloop.platform.parent).
-            DRIFTLOOP_PARENT_PID=str(os.getpid()),
         )
+        env[PARENT_PID] = str(os.getpid())  # the child ends with this process
         if self.settings.kafka.bootstrap:
             env["DRIFTLOOP_KAFKA_BOOTSTRAP"] = self.settings.kafka.bootstrap
         env.pop("DRIFTLOOP_GRPC_PORT", None)

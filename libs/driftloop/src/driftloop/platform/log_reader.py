@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
-from driftloop.platform.bus import aiokafka_options
+from driftloop.platform.kafka_client import aiokafka_options
 from driftloop.platform.log_identity import end_offsets, partitions_of
 from driftloop.platform.settings import KafkaSettings
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Replica k (k >= 1) of a service (``driftloop up --replicas``) listens on
+#: its default ports + k * this.
+REPLICA_PORT_STRIDE = 1000
+
 
 @dataclass(frozen=True)
 class ServiceInfo:

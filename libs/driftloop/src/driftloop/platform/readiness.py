@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiokafka.client import AIOKafkaClient
 
-from driftloop.platform.bus import aiokafka_options
+from driftloop.platform.kafka_client import aiokafka_options
 from driftloop.platform.settings import KafkaSettings
 
 log = structlog.get_logger(__name__)

@@ -72,7 +72,7 @@ def free_port_offset(replicas: int = 1) -> int:
     """A ``DRIFTLOOP_PORT_OFFSET`` under which every service's default gRPC and
     metrics ports are free, so a whole platform can run beside others;
     with ``replicas``, the ports of every replica (``driftloop up
-    --replicas``: 1000 ports apart) too.
+    --replicas``: REPLICA_PORT_STRIDE ports apart) too.
 
     The ports are kept out of the kernel's ephemeral range: a port free now
     but inside it can be taken by any outgoing connection (a Kafka client's)
@@ -80,11 +80,11 @@ def free_port_offset(replicas: int = 1) -> int:
     """
     import random
 
-    from driftloop.platform.ports import SERVICES
+    from driftloop.platform.ports import REPLICA_PORT_STRIDE, SERVICES
 
     low, high = _ephemeral_range()
     defaults = [
-        p + replica * 1000
+        p + replica * REPLICA_PORT_STRIDE
         for s in SERVICES.values()
         for p in (s.grpc_port, s.metrics_port)
         for replica in range(replicas)
